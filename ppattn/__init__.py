@@ -1,0 +1,8 @@
+"""ppattn: plug-and-play attention blocks for PaddleDetection backbones."""
+from .layers import ECALayer, EffectiveSELayer, GatherExcite, PSAModule, SELayer, eca_kernel_size
+from .registry import ATTENTIONS, build_attention, register_attention
+
+__version__ = "0.1.0"
+
+__all__ = ["ATTENTIONS", "ECALayer", "EffectiveSELayer", "GatherExcite", "PSAModule", "SELayer",
+           "build_attention", "eca_kernel_size", "register_attention"]

@@ -1,0 +1,64 @@
+"""Pieces every attention block shares: activation lookup and the spatial squeeze."""
+from typing import Callable, Union
+
+import paddle
+import paddle.nn.functional as F
+
+Activation = Union[str, Callable[[paddle.Tensor], paddle.Tensor]]
+
+_ALIASES = {"swish": "silu"}
+_ACTIVATIONS = {
+    "relu": F.relu,
+    "relu6": F.relu6,
+    "leaky_relu": F.leaky_relu,
+    "sigmoid": F.sigmoid,
+    "hardsigmoid": F.hardsigmoid,
+    "silu": F.silu,
+    "hardswish": F.hardswish,
+    "gelu": F.gelu,
+    "mish": F.mish,
+    "tanh": F.tanh,
+    "softsign": F.softsign,
+    "identity": lambda x: x,
+}
+
+
+def get_activation(act: Activation, owner: str, argument: str) -> Callable:
+    """Return the function named by `act` (a Paddle activation name) or `act` itself if callable.
+
+    Paddle's `hardsigmoid` is used as is: slope 1/6, offset 0.5, as PP-YOLOE trains it.
+    """
+    if callable(act):
+        return act
+    if isinstance(act, str):
+        key = _ALIASES.get(act.lower(), act.lower())
+        if key in _ACTIVATIONS:
+            return _ACTIVATIONS[key]
+    known = ", ".join(sorted(set(_ACTIVATIONS) | set(_ALIASES)))
+    raise ValueError(f"{owner}: unknown {argument} {act!r}; known: {known}, or a callable")
+
+
+def spatial_mean(x: paddle.Tensor) -> paddle.Tensor:
+    """Mean over H and W, accumulated in float32 so half-precision inputs keep their precision.
+
+    Shape: [N, C, H, W] -> [N, C, 1, 1], in the dtype of `x`.
+    """
+    if x.dtype in (paddle.float16, paddle.bfloat16):
+        return x.astype("float32").mean(axis=[2, 3], keepdim=True).astype(x.dtype)
+    return x.mean(axis=[2, 3], keepdim=True)
+
+
+def check_positive(owner: str, argument: str, value: int) -> None:
+    """Raise a ValueError naming `argument` unless `value` is a positive int."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{owner}: {argument} must be a positive int, got {value!r}")
+
+
+def check_input(owner: str, x: paddle.Tensor, channels: int) -> None:
+    """Raise a ValueError unless `x` is [N, channels, H, W]; unknown (-1) dims pass."""
+    if len(x.shape) != 4:
+        raise ValueError(f"{owner}: expected an NCHW input of rank 4, got shape {list(x.shape)}")
+    if x.shape[1] not in (channels, -1):
+        raise ValueError(
+            f"{owner}: input has {x.shape[1]} channels, but the block was built for {channels}"
+        )

@@ -1,0 +1,95 @@
+"""Squeeze-and-Excitation and its single-FC variant, Effective SE."""
+from typing import Optional
+
+import paddle
+import paddle.nn as nn
+
+from .common import Activation, check_input, check_positive, get_activation, spatial_mean
+
+_FC_KINDS = ("conv", "linear")
+
+
+class SELayer(nn.Layer):
+    """Squeeze-and-Excitation.
+
+    Hu et al., "Squeeze-and-Excitation Networks", CVPR 2018. https://arxiv.org/abs/1709.01507
+
+    y = x * gate(fc2(act(fc1(mean_hw(x))))): the excitation acts on the pooled vector only.
+
+    Args:
+        channels: C, channels of the input.
+        reduction: rd = C // reduction (at least 1) when `rd_channels` is not given.
+        rd_channels: rd, width of the bottleneck.
+        act: activation between the two FCs (a Paddle activation name or a callable).
+        gate: activation that turns the excitation into a scale.
+        fc: 'conv' for 1x1 convolutions `fc1`/`fc2` (timm's and mmdet's layout), 'linear' for
+            `squeeze`/`extract` Linear layers, the keys of PaddleDetection's ResNet `SELayer`.
+
+    Shape:
+        x: [N, C, H, W] -> [N, C, H, W]
+    """
+
+    def __init__(self, channels: int, reduction: int = 16, rd_channels: Optional[int] = None,
+                 act: Activation = "relu", gate: Activation = "sigmoid", fc: str = "conv"):
+        super().__init__()
+        check_positive("SELayer", "channels", channels)
+        check_positive("SELayer", "reduction", reduction)
+        if rd_channels is not None:
+            check_positive("SELayer", "rd_channels", rd_channels)
+        if fc not in _FC_KINDS:
+            raise ValueError(f"SELayer: fc must be one of {', '.join(_FC_KINDS)}, got {fc!r}")
+        self.channels = channels
+        self.rd_channels = rd_channels or max(1, channels // reduction)
+        self.fc_kind = fc
+        self.act = get_activation(act, "SELayer", "act")
+        self.gate = get_activation(gate, "SELayer", "gate")
+        if fc == "conv":
+            self.fc1 = nn.Conv2D(channels, self.rd_channels, 1)
+            self.fc2 = nn.Conv2D(self.rd_channels, channels, 1)
+        else:
+            # ppdet's ResNet SELayer names these 'squeeze'/'extract'; keep them for its weights
+            self.squeeze = nn.Linear(channels, self.rd_channels)
+            self.extract = nn.Linear(self.rd_channels, channels)
+
+    def scale(self, x: paddle.Tensor) -> paddle.Tensor:
+        """Return the gated excitation, [N, C, H, W] -> [N, C, 1, 1]."""
+        check_input("SELayer", x, self.channels)
+        pooled = spatial_mean(x)
+        if self.fc_kind == "conv":
+            excitation = self.fc2(self.act(self.fc1(pooled)))
+        else:
+            hidden = self.act(self.squeeze(pooled.flatten(1)))
+            excitation = self.extract(hidden).unsqueeze([2, 3])
+        return self.gate(excitation)
+
+    def forward(self, x: paddle.Tensor) -> paddle.Tensor:
+        return x * self.scale(x)
+
+
+class EffectiveSELayer(nn.Layer):
+    """Effective Squeeze-Excitation: SE with one C -> C FC and no bottleneck.
+
+    Lee and Park, "CenterMask: Real-Time Anchor-Free Instance Segmentation", CVPR 2020.
+    https://arxiv.org/abs/1911.06667 . Same math and keys as PP-YOLOE's
+    `ppdet.modeling.backbones.cspresnet.EffectiveSELayer`.
+
+    y = x * act(fc(mean_hw(x)))
+
+    Args:
+        channels: C, channels of the input.
+        act: the gate; Paddle's hardsigmoid (slope 1/6, offset 0.5) by default.
+
+    Shape:
+        x: [N, C, H, W] -> [N, C, H, W]
+    """
+
+    def __init__(self, channels: int, act: Activation = "hardsigmoid"):
+        super().__init__()
+        check_positive("EffectiveSELayer", "channels", channels)
+        self.channels = channels
+        self.fc = nn.Conv2D(channels, channels, 1)
+        self.act = get_activation(act, "EffectiveSELayer", "act")
+
+    def forward(self, x: paddle.Tensor) -> paddle.Tensor:
+        check_input("EffectiveSELayer", x, self.channels)
+        return x * self.act(self.fc(spatial_mean(x)))
