@@ -37,7 +37,7 @@ class PSAModule(nn.Layer):
     out / 4 channels. One SE module, shared by all branches, scores each branch; a softmax over
     the four branches, per channel, weights them. The weighted branches are concatenated in
     reverse order (4, 3, 2, 1), as the authors' code does
-    (https://github.com/murufeng/EPSANet/blob/a80a5bbd8a5e1c1a1b17a7de0d7a2c3f3dcf4e93/models/epsanet.py),
+    (https://github.com/murufeng/EPSANet/blob/8f502931eda70e3770bbc0cb07d6d60082b27094/models/epsanet.py),
     so their published weights load unchanged.
 
     Args:
