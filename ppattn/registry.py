@@ -17,10 +17,11 @@ def register_attention(name: str) -> Callable[[Type[nn.Layer]], Type[nn.Layer]]:
 
     The class takes the input channel count as its first positional argument.
     """
+    if not isinstance(name, str) or not name or name.lower() == NO_ATTENTION:
+        raise ValueError(f"attention name must be a non-empty string other than "
+                         f"{NO_ATTENTION!r}, got {name!r}")
+
     def decorate(cls: Type[nn.Layer]) -> Type[nn.Layer]:
-        if not isinstance(name, str) or not name or name == NO_ATTENTION:
-            raise ValueError(f"attention name must be a non-empty string other than "
-                             f"{NO_ATTENTION!r}, got {name!r}")
         registered = ATTENTIONS.get(name)
         if registered is not None and registered is not cls:
             raise ValueError(f"attention {name!r} is already registered to "

@@ -1,0 +1,69 @@
+"""Checks every registered block gets for free: shape, learning, and the trip to deployment."""
+import numpy as np
+import paddle
+import pytest
+from paddle.static import InputSpec
+
+import ppattn
+from ppattn.inference import create_predictor, run_predictor
+
+CHANNELS = 64
+# spatial sizes the saved graph must accept, the second not seen while exporting
+SIZES = [(13, 13), (7, 9)]
+# variants whose graphs differ from the defaults: pooled or learned gathers resized back
+EXPORTED_SPECS = sorted(ppattn.ATTENTIONS) + [
+    {"name": "ge", "extent": 2},
+    {"name": "ge", "extent": 4, "extra_params": True},
+    {"name": "se", "fc": "linear"},
+]
+
+
+def _eval_block(spec):
+    paddle.seed(7)
+    block = ppattn.build_attention(spec, CHANNELS)
+    block.eval()
+    return block
+
+
+@pytest.mark.parametrize("name", sorted(ppattn.ATTENTIONS))
+def test_block_keeps_shape_and_every_param_learns(name):
+    block = ppattn.build_attention(name, CHANNELS)
+    x = paddle.randn([2, CHANNELS, 7, 9])
+    x.stop_gradient = False
+    y = block(x)
+    assert y.shape == x.shape
+    y.mean().backward()
+    assert x.grad is not None
+    assert all(p.grad is not None for p in block.parameters())
+
+
+@pytest.mark.parametrize("spec", EXPORTED_SPECS, ids=str)
+def test_block_survives_jit_save_and_paddle_inference(spec, tmp_path):
+    block = _eval_block(spec)
+    spec = [InputSpec([None, CHANNELS, None, None], "float32", name="x")]
+    prefix = str(tmp_path / "model")
+    paddle.jit.save(paddle.jit.to_static(block, input_spec=spec, full_graph=True), prefix)
+    loaded = paddle.jit.load(prefix)
+    predictor = create_predictor(prefix)
+    for batch, (height, width) in zip((1, 3), SIZES):
+        x = np.random.rand(batch, CHANNELS, height, width).astype("float32")
+        expected = block(paddle.to_tensor(x)).numpy()
+        np.testing.assert_allclose(loaded(paddle.to_tensor(x)).numpy(), expected,
+                                   rtol=1e-5, atol=1e-6)
+        (inferred,) = run_predictor(predictor, x)
+        np.testing.assert_allclose(inferred, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_missing_exported_model_names_the_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="model.json"):
+        create_predictor(str(tmp_path / "model"))
+
+
+def test_predictor_rejects_wrong_input_count(tmp_path):
+    block = _eval_block("ese")
+    spec = [InputSpec([None, CHANNELS, None, None], "float32", name="x")]
+    prefix = str(tmp_path / "model")
+    paddle.jit.save(paddle.jit.to_static(block, input_spec=spec, full_graph=True), prefix)
+    x = np.zeros([1, CHANNELS, 4, 4], "float32")
+    with pytest.raises(ValueError, match="the model takes 1 inputs"):
+        run_predictor(create_predictor(prefix), x, x)
