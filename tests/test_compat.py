@@ -1,0 +1,209 @@
+"""ppattn.compat: each Paddle 3 failure of ppdet 2.6.0, its fix, and one training step per detector.
+
+Each fix test calls ppdet's own function (kept in `compat.ORIGINALS`), checks that it raises
+Paddle 3's error, and then checks the replacement on a case small enough to work out by hand.
+"""
+import importlib
+
+import numpy as np
+import paddle
+import pytest
+from ppdet.modeling.architectures import PPYOLOE, FasterRCNN
+from ppdet.modeling.assigners import ATSSAssigner, TaskAlignedAssigner
+from ppdet.modeling.backbones.cspresnet import CSPResNet
+from ppdet.modeling.backbones.resnet import ResNet
+from ppdet.modeling.heads.bbox_head import BBoxHead, TwoFCHead
+from ppdet.modeling.heads.ppyoloe_head import PPYOLOEHead
+from ppdet.modeling.necks.custom_pan import CustomCSPPAN
+from ppdet.modeling.necks.fpn import FPN
+from ppdet.modeling.proposal_generator import rpn_head, target, target_layer
+
+from ppattn import compat
+
+INT_PROMOTION_ERROR = "Type promotion only support calculations between floating-point"
+ZERO_D_CONCAT_ERROR = r"The axis is expected to be in range of \[0, 0\)"
+BG = 4  # num_classes = 4, so the background label is 4
+
+# Four 10x10 anchors in a row. Image 0's gt box is anchor 0 (label 1), image 1's is anchor 3
+# (label 3), so each assigner should make exactly that anchor positive in each image.
+ANCHORS = [[0, 0, 10, 10], [10, 0, 20, 10], [20, 0, 30, 10], [30, 0, 40, 10]]
+WANT_LABELS = [[1, BG, BG, BG], [BG, BG, BG, 3]]
+
+
+def _tensor(values, dtype="float32"):
+    return paddle.to_tensor(values, dtype=dtype)
+
+
+def _gt_one_per_image():
+    """gt_labels (int32, as ppdet's data pipeline makes them), gt_bboxes and pad_gt_mask."""
+    labels = _tensor([[[1]], [[3]]], "int32")
+    boxes = _tensor([[ANCHORS[0]], [ANCHORS[3]]])
+    return labels, boxes, paddle.ones([2, 1, 1])
+
+
+def _assert_one_positive_per_image(labels, boxes, scores):
+    assert labels.dtype == paddle.int32
+    np.testing.assert_array_equal(labels.numpy(), WANT_LABELS)
+    np.testing.assert_array_equal(boxes.numpy()[0, 0], ANCHORS[0])
+    np.testing.assert_array_equal(boxes.numpy()[1, 3], ANCHORS[3])
+    want_scores = np.zeros([2, 4, BG], np.float32)
+    want_scores[0, 0, 1] = want_scores[1, 3, 3] = 1.0
+    np.testing.assert_allclose(scores.numpy(), want_scores, atol=1e-6)
+
+
+def test_atss_assigner_takes_int32_labels():
+    assigner = ATSSAssigner(topk=3, num_classes=BG)
+    labels, boxes, mask = _gt_one_per_image()
+    # IoUs of the 3 nearest anchors are (1, 0, 0): threshold mean + std = 0.91, so 1 anchor wins
+    args = (_tensor(ANCHORS), [4], labels, boxes, mask)
+    with pytest.raises(TypeError, match=INT_PROMOTION_ERROR):
+        compat.ORIGINALS["ATSSAssigner.forward"](assigner, *args, bg_index=BG)
+    out = assigner(*args, bg_index=BG)
+    _assert_one_positive_per_image(*out[:3])
+
+
+def test_task_aligned_assigner_takes_int32_labels():
+    assigner = TaskAlignedAssigner(topk=1)
+    labels, boxes, mask = _gt_one_per_image()
+    # predictions equal the anchors and every score is 0.5: the anchor inside each gt wins,
+    # and its target score is rescaled to its IoU, 1
+    pred_bboxes = _tensor([ANCHORS, ANCHORS])
+    points = (pred_bboxes[0, :, :2] + pred_bboxes[0, :, 2:]) / 2
+    args = (paddle.full([2, 4, BG], 0.5), pred_bboxes, points, [4], labels, boxes, mask)
+    with pytest.raises(TypeError, match=INT_PROMOTION_ERROR):
+        compat.ORIGINALS["TaskAlignedAssigner.forward"](assigner, *args, bg_index=BG)
+    out = assigner(*args, bg_index=BG)
+    _assert_one_positive_per_image(*out[:3])
+
+
+def test_rpn_proposals_count_rois_per_image():
+    head = rpn_head.RPNHead(in_channel=4, train_proposal=dict(
+        min_size=0., nms_thresh=0.7, pre_nms_top_n=10, post_nms_top_n=3, topk_after_collect=True))
+    head.train()
+    # level 0: 2x2 cells of 8x8 anchors; level 1: one 16x16 anchor. Deltas are 0, so every
+    # proposal is its anchor, and the 3 best of 5 scores over both levels survive.
+    anchors = [_tensor([[0, 0, 8, 8], [8, 0, 16, 8], [0, 8, 8, 16], [8, 8, 16, 16]]),
+               _tensor([[0, 0, 16, 16]])]
+    scores = [_tensor([[[[4, 1], [2, 3]]], [[[1, 2], [3, 4]]]]), _tensor([[[[5]]], [[[0]]]])]
+    deltas = [paddle.zeros([2, 4, 2, 2]), paddle.zeros([2, 4, 1, 1])]
+    inputs = {"im_shape": _tensor([[32, 32], [32, 32]])}
+    with pytest.raises(ValueError, match=ZERO_D_CONCAT_ERROR):
+        compat.ORIGINALS["RPNHead._gen_proposal"](head, scores, deltas, anchors, inputs)
+    rois, rois_num = head._gen_proposal(scores, deltas, anchors, inputs)
+    assert rois_num.dtype == paddle.int32
+    np.testing.assert_array_equal(rois_num.numpy(), [3, 3])
+    np.testing.assert_array_equal(rois[0].numpy(), [[0, 0, 16, 16], [0, 0, 8, 8], [8, 8, 16, 16]])
+    np.testing.assert_array_equal(rois[1].numpy(), [[8, 8, 16, 16], [0, 8, 8, 16], [8, 0, 16, 8]])
+
+
+def test_proposal_targets_count_rois_per_image():
+    rpn_rois = [_tensor([[0, 0, 10, 10], [20, 20, 30, 30]]), _tensor([[0, 0, 10, 10]])]
+    inputs = {"gt_class": [_tensor([[2]], "int32"), _tensor([[1]], "int32")],
+              "gt_bbox": [_tensor([[0, 0, 10, 10]]), _tensor([[20, 20, 30, 30]])]}
+    with pytest.raises(ValueError, match=ZERO_D_CONCAT_ERROR):
+        compat.ORIGINALS["generate_proposal_target"](
+            rpn_rois, inputs["gt_class"], inputs["gt_bbox"], 8, 0.5, 0.5, 0.5, BG,
+            use_random=False)
+    # gt boxes join the proposals; IoU 1 is foreground, IoU 0 background; foreground first
+    assigner = target_layer.BBoxAssigner(batch_size_per_im=8, use_random=False, num_classes=BG)
+    rois, rois_num, (labels, gt_boxes, gt_inds) = assigner(rpn_rois, None, inputs)
+    assert rois_num.dtype == paddle.int32
+    np.testing.assert_array_equal(rois_num.numpy(), [3, 2])
+    np.testing.assert_array_equal(rois[0].numpy(), [[0, 0, 10, 10], [0, 0, 10, 10],
+                                                    [20, 20, 30, 30]])
+    np.testing.assert_array_equal(rois[1].numpy(), [[20, 20, 30, 30], [0, 0, 10, 10]])
+    np.testing.assert_array_equal(labels[0].numpy(), [2, 2, BG])
+    np.testing.assert_array_equal(labels[1].numpy(), [1, BG])
+    np.testing.assert_array_equal(gt_boxes[1].numpy(), [[20, 20, 30, 30]] * 2)
+    np.testing.assert_array_equal(gt_inds[0].numpy(), [0, 0, 0])
+
+
+def _installed():
+    return {"ATSSAssigner.forward": ATSSAssigner.forward,
+            "TaskAlignedAssigner.forward": TaskAlignedAssigner.forward,
+            "RPNHead._gen_proposal": rpn_head.RPNHead._gen_proposal,
+            "generate_proposal_target": target_layer.generate_proposal_target}
+
+
+def test_apply_twice_changes_nothing():
+    before, originals = _installed(), dict(compat.ORIGINALS)
+    compat.apply()
+    reloaded = importlib.reload(compat)
+    assert _installed() == before
+    assert target.generate_proposal_target is before["generate_proposal_target"]
+    assert compat.ORIGINALS == originals == reloaded.ORIGINALS
+    assert sorted(originals) == sorted(before)
+    assert all(f.__module__.startswith("ppdet.") for f in originals.values())
+    assert all(before[key] is not originals[key] for key in before)
+
+
+def _assert_trained_one_step(model, inputs):
+    """Forward in train mode, backward, and check losses and gradients are finite."""
+    model.train()
+    losses = model(inputs)
+    losses["loss"].backward()
+    values = {k: float(v) for k, v in losses.items()}
+    assert all(np.isfinite(v) for v in values.values()), values
+    grads = [p.grad for p in model.parameters() if not p.stop_gradient]
+    assert grads and all(g is not None and np.isfinite(g.numpy()).all() for g in grads[:5])
+    assert any(float(g.abs().sum()) > 0 for g in grads if g is not None)
+
+
+def _tiny_ppyoloe():
+    """PP-YOLOE-s layout at width 0.25 and depth 0.33; ATSS for epoch 0, task-aligned after."""
+    backbone = CSPResNet(layers=[3, 6, 6, 3], channels=[64, 128, 256, 512, 1024],
+                         return_idx=[1, 2, 3], use_large_stem=True, width_mult=0.25,
+                         depth_mult=0.33)
+    neck = CustomCSPPAN(in_channels=[s.channels for s in backbone.out_shape],
+                        out_channels=[768, 384, 192], stage_num=1, block_num=3, act="swish",
+                        spp=True, width_mult=0.25, depth_mult=0.33)
+    head = PPYOLOEHead(in_channels=[s.channels for s in neck.out_shape], num_classes=BG,
+                       static_assigner_epoch=1, static_assigner=ATSSAssigner(num_classes=BG),
+                       assigner=TaskAlignedAssigner(), nms=None)
+    return PPYOLOE(backbone=backbone, neck=neck, yolo_head=head, post_process=None)
+
+
+@pytest.mark.parametrize("epoch, assigner", [(0, "static_assigner"), (1, "assigner")])
+def test_tiny_ppyoloe_trains_one_step(epoch, assigner):
+    model = _tiny_ppyoloe()
+    called = []
+    getattr(model.yolo_head, assigner).register_forward_post_hook(
+        lambda layer, args, out: called.append(layer))
+    inputs = {"image": paddle.rand([2, 3, 128, 128]), "epoch_id": epoch,
+              "gt_class": _tensor([[[1], [2]], [[3], [0]]], "int32"),
+              "gt_bbox": _tensor([[[10, 10, 60, 70], [50, 40, 120, 110]],
+                                  [[20, 30, 90, 100], [0, 0, 0, 0]]]),
+              "pad_gt_mask": _tensor([[[1], [1]], [[1], [0]]])}
+    _assert_trained_one_step(model, inputs)
+    assert called == [getattr(model.yolo_head, assigner)]
+
+
+def _tiny_faster_rcnn():
+    """ResNet-18, FPN and RPN with 32 channels, a 64-wide two-FC box head."""
+    backbone = ResNet(depth=18, variant="b", freeze_at=0, return_idx=[0, 1, 2, 3])
+    neck = FPN(in_channels=[s.channels for s in backbone.out_shape], out_channel=32)
+    rpn = rpn_head.RPNHead(
+        anchor_generator=dict(aspect_ratios=[0.5, 1., 2.], strides=[4, 8, 16, 32, 64],
+                              anchor_sizes=[[32], [64], [128], [256], [512]]),
+        rpn_target_assign=dict(batch_size_per_im=64, fg_fraction=0.5),
+        train_proposal=dict(min_size=0., nms_thresh=0.7, pre_nms_top_n=200, post_nms_top_n=100,
+                            topk_after_collect=True),
+        in_channel=32)
+    bbox_head = BBoxHead(
+        head=TwoFCHead(in_channel=32, out_channel=64, resolution=7), in_channel=64,
+        roi_extractor=dict(resolution=7, spatial_scale=[1. / s.stride for s in neck.out_shape],
+                           aligned=True),
+        bbox_assigner=target_layer.BBoxAssigner(batch_size_per_im=64, num_classes=BG),
+        num_classes=BG)
+    return FasterRCNN(backbone=backbone, rpn_head=rpn, bbox_head=bbox_head,
+                      bbox_post_process=None, neck=neck)
+
+
+def test_tiny_faster_rcnn_trains_one_step():
+    inputs = {"image": paddle.rand([2, 3, 128, 128]),
+              "im_shape": _tensor([[128, 128], [128, 128]]),
+              "gt_class": [_tensor([[1], [2]], "int32"), _tensor([[3]], "int32")],
+              "gt_bbox": [_tensor([[10, 10, 60, 70], [50, 40, 120, 110]]),
+                          _tensor([[20, 30, 90, 100]])],
+              "is_crowd": [paddle.zeros([2, 1], "int32"), paddle.zeros([1, 1], "int32")]}
+    _assert_trained_one_step(_tiny_faster_rcnn(), inputs)
