@@ -1,9 +1,9 @@
 """ppattn: plug-and-play attention blocks for PaddleDetection backbones."""
 from . import compat  # noqa: F401  (patches ppdet for Paddle 3; see compat.py)
-from . import compat  # noqa: F401  (patches ppdet for Paddle 3; see compat.py)
 from .layers import ECALayer, EffectiveSELayer, GatherExcite, PSAModule, SELayer, eca_kernel_size
 from .registry import ATTENTIONS, build_attention, register_attention
 from .workspace import register_blocks_in_workspace
+from . import backbones  # noqa: F401
 
 register_blocks_in_workspace()
 

@@ -1,0 +1,145 @@
+"""Load pretrained weights into a model with an Attn* backbone by exact parameter names.
+
+ppdet 2.6.0's `load_pretrain_weight` matches a checkpoint key to every model key that ends with
+it, so an ImageNet classifier's `fc.weight` also matches every `...attn.fc.weight`. Here a model
+key K loads from the checkpoint entry named K, or, for a key inside an Attn* backbone at prefix
+P (such as 'backbone.'), from the entry named K without P (backbone-only weights, e.g. ImageNet
+ones) or, when the model is the backbone itself, from 'backbone.' + K (a detector checkpoint).
+Everything else keeps its initialisation and is listed, as are the checkpoint entries left unused.
+
+`install_pretrain_hook()` (run on import) makes ppdet's `load_pretrain_weight` use this for any
+model that contains an Attn* backbone; other models go to ppdet's own function unchanged.
+"""
+import functools
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import List, Mapping, Tuple, Union
+
+import numpy as np
+import paddle
+import paddle.nn as nn
+from ppdet.utils.logger import setup_logger
+
+logger = setup_logger(__name__)
+DETECTOR_PREFIX = "backbone."
+
+
+@dataclass
+class LoadReport:
+    """What `load_pretrained` did: model keys loaded or kept, checkpoint keys unused."""
+    loaded: List[str] = field(default_factory=list)
+    newly_initialized: List[str] = field(default_factory=list)
+    shape_mismatched: List[Tuple[str, str, list, list]] = field(default_factory=list)
+    unused: List[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """Return the report as log lines."""
+        lines = [f"loaded {len(self.loaded)} parameters",
+                 f"newly initialised ({len(self.newly_initialized)}): {self.newly_initialized}"]
+        for key, source, shape, wanted in self.shape_mismatched:
+            lines.append(f"shape mismatch, kept initialisation: {key} {wanted} "
+                         f"vs checkpoint {source} {shape}")
+        lines.append(f"unused checkpoint entries ({len(self.unused)}): {self.unused}")
+        return "\n".join(lines)
+
+
+def is_attn_backbone(layer: nn.Layer) -> bool:
+    """True for AttnCSPResNet, AttnResNet (also after a module reload)."""
+    return bool(getattr(type(layer), "__ppattn_backbone__", False))
+
+
+def backbone_prefixes(model: nn.Layer) -> List[str]:
+    """Return the state-dict prefixes of the Attn* backbones in `model` ('' if it is one)."""
+    if is_attn_backbone(model):
+        return [""]
+    return [name + "." for name, layer in model.named_sublayers() if is_attn_backbone(layer)]
+
+
+def _read(weights) -> Mapping:
+    if isinstance(weights, Mapping):
+        return weights
+    path = os.fspath(weights)
+    if not path.endswith(".pdparams"):
+        path += ".pdparams"
+    if not os.path.isfile(path):
+        raise ValueError(f"load_pretrained: no checkpoint at {path!r}")
+    return paddle.load(path)
+
+
+def _candidates(key: str, prefixes: List[str]) -> List[str]:
+    names = [key]
+    for prefix in prefixes:
+        if prefix == "":
+            names.append(DETECTOR_PREFIX + key)
+        elif key.startswith(prefix):
+            names.append(key[len(prefix):])
+    return names
+
+
+def load_pretrained(model: nn.Layer, weights: Union[str, os.PathLike, Mapping]) -> LoadReport:
+    """Load `weights` (a .pdparams path, with or without the suffix, or a state dict) into
+    `model` (a detector or a backbone) by exact names, and log and return what happened."""
+    checkpoint = _read(weights)
+    prefixes = backbone_prefixes(model)
+    report, used, values = LoadReport(), set(), {}
+    for key, param in model.state_dict().items():
+        source = next((name for name in _candidates(key, prefixes) if name in checkpoint), None)
+        if source is None:
+            report.newly_initialized.append(key)
+            continue
+        used.add(source)
+        value = checkpoint[source]
+        value = paddle.to_tensor(value) if isinstance(value, np.ndarray) else value
+        if list(value.shape) != list(param.shape):
+            report.shape_mismatched.append((key, source, list(value.shape), list(param.shape)))
+            continue
+        values[key] = value.astype(param.dtype) if value.dtype != param.dtype else value
+        report.loaded.append(key)
+    report.unused = [key for key in checkpoint if key not in used]
+    state = model.state_dict()
+    for key, value in values.items():   # set_state_dict would warn about every key kept
+        state[key].set_value(value)
+    name = weights if isinstance(weights, (str, os.PathLike)) else "a state dict"
+    logger.info(f"ppattn load_pretrained from {name}:\n{report.summary()}")
+    return report
+
+
+def _hooked(original):
+    @functools.wraps(original)
+    def load_pretrain_weight(model, pretrain_weight):
+        if not backbone_prefixes(model):
+            return original(model, pretrain_weight)
+        from ppdet.utils.checkpoint import _strip_postfix, get_weights_path, is_url
+        if is_url(pretrain_weight):
+            pretrain_weight = get_weights_path(pretrain_weight)
+        return load_pretrained(model, _strip_postfix(pretrain_weight) + ".pdparams")
+    load_pretrain_weight.__ppattn_hook__ = True
+    return load_pretrain_weight
+
+
+def _replace_everywhere(new) -> None:
+    """Point every loaded module's `load_pretrain_weight` (ppdet's or an older hook) at `new`;
+    ppdet's trainers bind it with `from ppdet.utils.checkpoint import load_pretrain_weight`."""
+    import ppdet.utils.checkpoint as checkpoint
+    original = getattr(checkpoint.load_pretrain_weight, "__wrapped__",
+                       checkpoint.load_pretrain_weight)
+    for module in list(sys.modules.values()):
+        current = getattr(module, "load_pretrain_weight", None) if module else None
+        if current is original or getattr(current, "__ppattn_hook__", False):
+            setattr(module, "load_pretrain_weight", new)
+
+
+def install_pretrain_hook() -> None:
+    """Make ppdet's `load_pretrain_weight` use `load_pretrained` for models with an Attn*
+    backbone. Idempotent; `uninstall_pretrain_hook` undoes it."""
+    import ppdet.utils.checkpoint as checkpoint
+    current = checkpoint.load_pretrain_weight
+    _replace_everywhere(_hooked(getattr(current, "__wrapped__", current)))
+
+
+def uninstall_pretrain_hook() -> None:
+    """Give ppdet's own `load_pretrain_weight` back to every module that had the hook."""
+    import ppdet.utils.checkpoint as checkpoint
+    current = checkpoint.load_pretrain_weight
+    _replace_everywhere(getattr(current, "__wrapped__", current))

@@ -1,0 +1,59 @@
+"""Every backbone with every block exports with paddle.jit and runs in Paddle Inference."""
+import numpy as np
+import paddle
+import pytest
+from paddle import inference
+
+from image_only import ImageOnly
+from ppattn import ATTENTIONS
+from ppattn.backbones import AttnCSPResNet, AttnResNet
+
+# groups that divide the small widths (stage block 24 channels, residual block 12)
+PSA_SMALL = {"name": "psa", "conv_groups": [1, 1, 3, 3], "reduction": 1}
+
+
+def _csp(name: str):
+    # one stage of one block: paddle.jit's conversion time grows with the layer count
+    spec = PSA_SMALL if name == "psa" else name
+    return AttnCSPResNet(layers=[1], channels=[16, 32], return_idx=[0], attn=spec,
+                         block_attn=spec)
+
+
+def _resnet(name: str):
+    position = "replace_conv2" if name == "psa" else "before_add"
+    return AttnResNet(depth=18, num_stages=1, return_idx=[0], freeze_at=-1,
+                      plugins=[{"attn": name, "position": position}])
+
+
+def _predictor(prefix: str):
+    config = inference.Config(prefix + ".json", prefix + ".pdiparams")
+    config.disable_gpu()
+    config.disable_mkldnn()              # oneDNN fusions are not what we are testing
+    config.set_cpu_math_library_num_threads(1)
+    config.disable_glog_info()
+    return inference.create_predictor(config)
+
+
+def _run(predictor, x: np.ndarray) -> list:
+    predictor.get_input_handle(predictor.get_input_names()[0]).copy_from_cpu(x)
+    predictor.run()
+    return [predictor.get_output_handle(n).copy_to_cpu() for n in predictor.get_output_names()]
+
+
+@pytest.mark.parametrize("name", sorted(ATTENTIONS))
+@pytest.mark.parametrize("build", [_csp, _resnet], ids=["AttnCSPResNet", "AttnResNet"])
+def test_exports_and_runs_in_paddle_inference(build, name, tmp_path, parity, rng):
+    model = ImageOnly(build(name))
+    model.eval()
+    spec = [paddle.static.InputSpec([None, 3, None, None], "float32", "image")]
+    prefix = str(tmp_path / "model")
+    paddle.jit.save(paddle.jit.to_static(model, input_spec=spec, full_graph=True), prefix)
+    predictor = _predictor(prefix)
+    for shape in ((1, 3, 64, 64), (2, 3, 96, 64)):          # H and W stay dynamic
+        x = rng.normal(size=shape).astype("float32")
+        with paddle.no_grad():
+            want = [y.numpy() for y in model(paddle.to_tensor(x))]
+        got = _run(predictor, x)
+        assert len(got) == len(want)
+        for i, (g, w) in enumerate(zip(got, want)):
+            parity.assert_close(g, w, f"{shape} output {i}", rtol=1e-5)
