@@ -124,8 +124,12 @@ def _replace_everywhere(new) -> None:
     import ppdet.utils.checkpoint as checkpoint
     original = getattr(checkpoint.load_pretrain_weight, "__wrapped__",
                        checkpoint.load_pretrain_weight)
-    for module in list(sys.modules.values()):
-        current = getattr(module, "load_pretrain_weight", None) if module else None
+    # only ppdet's own modules, read through vars(): some foreign modules (torch.classes)
+    # raise on any attribute lookup
+    for name, module in list(sys.modules.items()):
+        if module is None or not (name == "ppdet" or name.startswith("ppdet.")):
+            continue
+        current = vars(module).get("load_pretrain_weight")
         if current is original or getattr(current, "__ppattn_hook__", False):
             setattr(module, "load_pretrain_weight", new)
 

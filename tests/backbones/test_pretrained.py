@@ -1,5 +1,6 @@
 """load_pretrained: exact names with prefix handling, a full report, and ppdet's Trainer hook."""
 import logging
+import sys
 from types import SimpleNamespace
 
 import numpy as np
@@ -125,4 +126,17 @@ def test_hook_is_idempotent_and_removable():
         assert trainer.load_pretrain_weight is original
     finally:
         install_pretrain_hook()
+    assert getattr(trainer.load_pretrain_weight, "__ppattn_hook__", False)
+
+
+class _RaisingModule(type(logging)):
+    """A module that raises on any attribute lookup, as torch.classes does."""
+
+    def __getattr__(self, name):
+        raise RuntimeError(f"no attribute {name}")
+
+
+def test_hook_ignores_modules_that_raise_on_attribute_lookup(monkeypatch):
+    monkeypatch.setitem(sys.modules, "raising_module", _RaisingModule("raising"))
+    install_pretrain_hook()
     assert getattr(trainer.load_pretrain_weight, "__ppattn_hook__", False)
