@@ -53,6 +53,9 @@ class ECALayer(nn.Layer):
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:
         check_input("ECALayer", x, self.channels)
         pooled = spatial_mean(x)                      # [N, C, 1, 1]
-        along_channels = pooled.reshape([0, 1, -1])   # [N, 1, C]: channels become the length
-        scale = self.conv(along_channels).reshape([0, -1, 1, 1])
-        return x * F.sigmoid(scale)
+        # the 1-D conv as a 2-D one over a [N, 1, 1, C] row: Paddle's Conv1D adds transposes
+        # and costs several times more; the weight stays `conv.weight` [1, 1, k]
+        row = pooled.reshape([0, 1, 1, -1])
+        pad = (self.kernel_size - 1) // 2
+        scale = F.conv2d(row, self.conv.weight.unsqueeze(2), padding=[0, pad])
+        return x * F.sigmoid(scale.reshape([0, -1, 1, 1]))

@@ -6,7 +6,8 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
-from .common import Activation, check_input, check_positive, get_activation, spatial_mean
+from .common import Activation, check_input, check_positive, get_activation, pointwise, \
+    spatial_mean
 
 
 def ge_rd_channels(channels: int, rd_ratio: float, rd_divisor: int) -> int:
@@ -30,6 +31,8 @@ class _ConvMlp(nn.Layer):
         self.act = act
 
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:
+        if x.shape[2] == 1 and x.shape[3] == 1:   # a pooled vector: GEMMs, not 1x1 convs
+            return pointwise(self.fc2, self.act(pointwise(self.fc1, x)))
         return self.fc2(self.act(self.fc1(x)))
 
 

@@ -4,7 +4,8 @@ from typing import Optional
 import paddle
 import paddle.nn as nn
 
-from .common import Activation, check_input, check_positive, get_activation, spatial_mean
+from .common import Activation, check_input, check_positive, get_activation, pointwise, \
+    spatial_mean
 
 _FC_KINDS = ("conv", "linear")
 
@@ -56,7 +57,7 @@ class SELayer(nn.Layer):
         check_input("SELayer", x, self.channels)
         pooled = spatial_mean(x)
         if self.fc_kind == "conv":
-            excitation = self.fc2(self.act(self.fc1(pooled)))
+            excitation = pointwise(self.fc2, self.act(pointwise(self.fc1, pooled)))
         else:
             hidden = self.act(self.squeeze(pooled.flatten(1)))
             excitation = self.extract(hidden).unsqueeze([2, 3])
@@ -92,4 +93,4 @@ class EffectiveSELayer(nn.Layer):
 
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:
         check_input("EffectiveSELayer", x, self.channels)
-        return x * self.act(self.fc(spatial_mean(x)))
+        return x * self.act(pointwise(self.fc, spatial_mean(x)))
