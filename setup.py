@@ -18,5 +18,5 @@ setup(
         "scikit-learn<1.8",
         "pyyaml",
     ],
-    extras_require={"dev": ["pytest"]},
+    extras_require={"dev": ["pytest"], "bench": ["torch>=2.1", "matplotlib"]},
 )
