@@ -1,0 +1,115 @@
+"""Check a loaded config before any training starts, naming each problem found.
+
+ppdet would otherwise fail late and obscurely: an unknown key is silently dropped, a misspelt
+component fails deep inside `create`, and a missing COCO folder starts a download attempt.
+"""
+import os
+from typing import Iterable, List, Mapping
+
+from ppdet.core.workspace import SchemaDict, create
+
+# Readers take **kwargs and datasets are checked against the class their `name` picks.
+_DATASETS = ("TrainDataset", "EvalDataset", "TestDataset")
+_READERS = ("TrainReader", "EvalReader", "TestReader")
+_DATASET_PATH_KEYS = ("image_dir", "anno_path", "label_list")
+
+
+class ConfigError(ValueError):
+    """A config names something that does not exist; the message lists every problem."""
+
+
+def _accepted(component: SchemaDict) -> str:
+    return ", ".join(sorted(component.schema))
+
+
+def _component_problems(cfg: Mapping) -> List[str]:
+    problems = []
+    architecture = cfg.get("architecture")
+    if architecture is None:
+        problems.append("no 'architecture' key (e.g. architecture: YOLOv3)")
+    elif not isinstance(cfg.get(architecture), SchemaDict):
+        problems.append(f"architecture {architecture!r} is not a registered ppdet component")
+    if "num_classes" not in cfg:
+        problems.append("no 'num_classes' key")
+    for key, value in cfg.items():
+        if key[:1].isupper() and isinstance(value, dict) and not isinstance(value, SchemaDict):
+            problems.append(f"unknown component {key!r}: no ppdet or ppattn module has this "
+                            f"name (is it misspelt, or is `import ppattn` missing?)")
+    return problems
+
+
+def _injected_problems(cfg: Mapping, owner: str, key: str, spec: Mapping) -> List[str]:
+    """Check a `{name: Component, ...}` value, as used for assigners and NMS."""
+    target = cfg.get(spec["name"])
+    if not isinstance(target, SchemaDict):
+        return [f"{owner}.{key}: unknown component {spec['name']!r}"]
+    return [f"{owner}.{key}: unknown key {k!r} for {spec['name']}; accepted: {_accepted(target)}"
+            for k in spec if k != "name" and k not in target.schema]
+
+
+def _key_problems(cfg: Mapping) -> List[str]:
+    problems = []
+    for owner, component in cfg.items():
+        if not isinstance(component, SchemaDict) or not component or owner in _READERS:
+            continue
+        if owner in _DATASETS:
+            target = cfg.get(component.get("name"))
+            if not isinstance(target, SchemaDict):
+                problems.append(f"{owner}: unknown dataset class {component.get('name')!r}")
+                continue
+            schema = target.schema
+        else:
+            schema = component.schema
+        for key, value in component.items():
+            if key != "name" and key not in schema:
+                accepted = ", ".join(sorted(schema))
+                problems.append(f"{owner}: unknown key {key!r}; accepted: {accepted}")
+            elif isinstance(value, Mapping) and isinstance(value.get("name"), str) \
+                    and value["name"][:1].isupper():
+                problems += _injected_problems(cfg, owner, key, value)
+    return problems
+
+
+def _backbone_problems(cfg: Mapping) -> List[str]:
+    """Build the backbone alone: its attention specs (names, arguments, positions) are checked
+    by the backbone itself, in a second rather than after the data has loaded."""
+    architecture = cfg.get(cfg.get("architecture"))
+    backbone = architecture.get("backbone") if isinstance(architecture, Mapping) else None
+    if not isinstance(backbone, str) or not isinstance(cfg.get(backbone), SchemaDict):
+        return []
+    try:
+        create(backbone)
+    except (TypeError, ValueError) as error:
+        return [f"{backbone}: {error}"]
+    return []
+
+
+def _dataset_problems(cfg: Mapping, datasets: Iterable[str]) -> List[str]:
+    problems = []
+    for owner in datasets:
+        dataset = cfg.get(owner) or {}
+        root = dataset.get("dataset_dir") or ""
+        if root and not os.path.isdir(root):
+            problems.append(f"{owner}: dataset_dir {root!r} does not exist (from "
+                            f"{os.getcwd()!r}); put the data there or set "
+                            f"-o {owner}.dataset_dir=PATH")
+            continue
+        for key in _DATASET_PATH_KEYS:
+            if dataset.get(key) and not os.path.exists(os.path.join(root, dataset[key])):
+                problems.append(f"{owner}: {key} {os.path.join(root, dataset[key])!r} "
+                                f"does not exist")
+    return problems
+
+
+def check_config(cfg: Mapping, datasets: Iterable[str] = ()) -> None:
+    """Raise ConfigError listing every problem found in `cfg`, or return None.
+
+    Args:
+        cfg: a loaded config (ppdet's global config).
+        datasets: which of TrainDataset/EvalDataset/TestDataset must exist on disk.
+    """
+    problems = (_component_problems(cfg) + _key_problems(cfg) + _backbone_problems(cfg)
+                + _dataset_problems(cfg, datasets))
+    if problems:
+        name = cfg.get("filename", "config")
+        raise ConfigError(f"{name}: {len(problems)} problem(s):\n  " + "\n  ".join(problems))

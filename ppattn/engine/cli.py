@@ -1,0 +1,73 @@
+"""Command-line plumbing shared by tools/: PaddleDetection's `-c`/`-o` conventions.
+
+`python tools/train.py -c configs/x.yml -o epoch=3 TrainReader.batch_size=4` loads x.yml with its
+`_BASE_` chain, applies the overrides (nested keys with dots, values read as YAML), falls back
+to the CPU where Paddle has no CUDA, and checks the result before anything is built.
+"""
+import argparse
+import glob
+import os
+from typing import Iterable, List, Optional
+
+from ppdet.utils.cli import merge_args
+
+from .checks import check_config
+from .config import load_config, parse_overrides, select_device
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
+
+
+class ArgsParser(argparse.ArgumentParser):
+    """`-c CONFIG` and `-o key=value ...`, as in PaddleDetection's tools.
+
+    After `parse_args`, `args.opt` is the nested dict of overrides.
+    """
+
+    def __init__(self, description: str = "", config_required: bool = True):
+        super().__init__(description=description,
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
+        self.config_required = config_required
+        self.add_argument("-c", "--config", help="YAML config file (its _BASE_ files are read too)")
+        self.add_argument("-o", "--opt", nargs="*", default=[], metavar="KEY=VALUE",
+                          help="override config keys, e.g. -o epoch=3 TrainReader.batch_size=4")
+
+    def parse_args(self, args: Optional[List[str]] = None, namespace=None):
+        parsed = super().parse_args(args, namespace)
+        if self.config_required and not parsed.config:
+            self.error("-c/--config is required")
+        try:
+            parsed.opt = parse_overrides(parsed.opt)
+        except ValueError as error:
+            self.error(str(error))
+        return parsed
+
+
+def prepare_config(args: argparse.Namespace, datasets: Iterable[str] = ()):
+    """Load and check `args.config` with `args.opt`, merge the other flags, pick the device.
+
+    Flags land in the config under their own names (`amp`, `use_vdl`, ...) where ppdet's
+    Trainer reads them, as PaddleDetection's tools do.
+    """
+    cfg = load_config(args.config, args.opt)
+    check_config(cfg, datasets)
+    merge_args(cfg, args, exclude_args=["config", "opt"])
+    select_device(cfg)
+    return cfg
+
+
+def image_paths(infer_img: Optional[str] = None, infer_dir: Optional[str] = None) -> List[str]:
+    """The images named by --infer_img (preferred) or found in --infer_dir, sorted."""
+    if infer_img:
+        if not os.path.isfile(infer_img):
+            raise FileNotFoundError(f"--infer_img {infer_img!r} is not a file")
+        return [infer_img]
+    if not infer_dir:
+        raise ValueError("give --infer_img IMAGE or --infer_dir FOLDER")
+    if not os.path.isdir(infer_dir):
+        raise FileNotFoundError(f"--infer_dir {infer_dir!r} is not a folder")
+    paths = sorted(p for p in glob.glob(os.path.join(infer_dir, "*"))
+                   if p.lower().endswith(IMAGE_EXTENSIONS))
+    if not paths:
+        raise FileNotFoundError(f"--infer_dir {infer_dir!r} has no {'/'.join(IMAGE_EXTENSIONS)} "
+                                f"images")
+    return paths

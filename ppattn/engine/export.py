@@ -1,0 +1,83 @@
+"""Export a trained detector for Paddle Inference under Paddle 3, where ppdet 2.6.0's fails.
+
+`ppdet.engine.Trainer.export` stops twice under Paddle 3.3:
+1. ``Can't call main_program when full_graph=False``: Paddle 3 traces with SOT (partial graphs)
+   unless asked otherwise, and ppdet reads `main_program` of the traced function to prune the
+   inputs. We trace with `full_graph=True`.
+2. ``The type of '%BBoxes' in operator multiclass_nms3 should be one of [str, bytes, Variable]``:
+   ppdet's `multiclass_nms` appends an old-IR op in static mode, but Paddle 3 traces into PIR.
+   `patch_multiclass_nms` calls the PIR op instead, as PaddleDetection's develop branch does
+   (ppdet/modeling/ops.py there). Turning PIR off does not help: jit.save then fails elsewhere.
+3. `paddle.jit.save` refuses inputs the graph does not read (`used_inputs` drops them).
+The result is Paddle 3's format: `model.json` (the PIR graph), `model.pdiparams` and ppdet's
+`infer_cfg.yml` (preprocessing and labels) in `<output_dir>/<config name>/`.
+"""
+import functools
+import os
+
+import paddle
+from paddle.framework import in_pir_mode
+from ppdet.modeling import ops
+from ppdet.utils.logger import setup_logger
+
+logger = setup_logger("ppattn.export")
+
+
+def _pir_multiclass_nms(original):
+    @functools.wraps(original)
+    def multiclass_nms(bboxes, scores, score_threshold, nms_top_k, keep_top_k,
+                       nms_threshold=0.3, normalized=True, nms_eta=1., background_label=-1,
+                       return_index=False, return_rois_num=True, rois_num=None, name=None):
+        if not in_pir_mode():
+            return original(bboxes, scores, score_threshold, nms_top_k, keep_top_k,
+                            nms_threshold, normalized, nms_eta, background_label, return_index,
+                            return_rois_num, rois_num, name)
+        # argument order of Paddle's ops.yaml `multiclass_nms3`
+        output, index, nms_rois_num = paddle._C_ops.multiclass_nms3(
+            bboxes, scores, rois_num, score_threshold, nms_top_k, keep_top_k, nms_threshold,
+            normalized, nms_eta, background_label)
+        return output, nms_rois_num, (index if return_index else None)
+    multiclass_nms.ppattn_pir = True
+    return multiclass_nms
+
+
+def patch_multiclass_nms() -> None:
+    """Make `ppdet.modeling.ops.multiclass_nms` traceable into PIR. Calling it again is a no-op.
+
+    Dygraph and old-IR calls still run ppdet's own function.
+    """
+    if not getattr(ops.multiclass_nms, "ppattn_pir", False):
+        ops.multiclass_nms = _pir_multiclass_nms(ops.multiclass_nms)
+
+
+def used_inputs(static_model, input_spec):
+    """Return `input_spec` without the inputs the traced graph never reads.
+
+    PP-YOLOE ignores `im_shape`; `paddle.jit.save` under PIR refuses a feed that no output
+    depends on, where ppdet pruned it with old-IR program calls that PIR lacks.
+    """
+    program = static_model.forward.concrete_program.main_program
+    unused = {op.attrs()["name"] for op in program.global_block().ops
+              if op.name() == "pd_op.data" and op.result(0).use_empty()}
+    return [{name: spec for name, spec in specs.items() if name not in unused}
+            for specs in input_spec]
+
+
+def export_model(trainer, output_dir: str = "output_inference") -> str:
+    """Export `trainer.model` (weights already loaded) and return the folder written.
+
+    Does what `Trainer.export` does (deploy mode, infer_cfg.yml, dy2st, jit.save), with the two
+    Paddle 3 fixes above. The folder is named after the config file, as ppdet names it.
+    """
+    patch_multiclass_nms()
+    trainer.model.eval()
+    save_dir = os.path.join(output_dir, trainer.cfg.filename)
+    os.makedirs(save_dir, exist_ok=True)
+    # ppdet sets deploy flags, dumps infer_cfg.yml and returns the input spec; with
+    # prune_input=False it skips its own dy2st, which is the step that fails
+    _, input_spec = trainer._get_infer_cfg_and_input_spec(save_dir, prune_input=False)
+    static_model = paddle.jit.to_static(trainer.model, input_spec=input_spec, full_graph=True)
+    paddle.jit.save(static_model, os.path.join(save_dir, "model"),
+                    input_spec=used_inputs(static_model, input_spec))
+    logger.info(f"Exported model saved in {save_dir}")
+    return save_dir

@@ -1,0 +1,83 @@
+"""ppattn.engine.export: Paddle 3 export of a ppdet detector, and Paddle Inference on it giving
+the dygraph model's boxes."""
+import os
+
+import numpy as np
+import paddle
+import pytest
+from ppdet.engine import Trainer
+from ppdet.modeling import ops
+
+from ppattn.engine import Detector, export_model, load_config, parse_overrides, \
+    patch_multiclass_nms, select_device
+from ppattn.engine.predict import preprocess, read_rgb
+
+from tiny_runs import DEMO, NAME, tiny_options
+
+
+def test_patch_multiclass_nms_is_idempotent_and_keeps_dygraph_results():
+    bboxes = paddle.to_tensor([[[0., 0., 10., 10.], [1., 1., 10., 10.], [20., 20., 30., 30.]]])
+    scores = paddle.to_tensor([[[0.9, 0.8, 0.7]]])
+    before = ops.multiclass_nms(bboxes, scores, 0.1, 10, 10, 0.5)[0].numpy()
+    patch_multiclass_nms()
+    patched = ops.multiclass_nms
+    patch_multiclass_nms()
+    assert ops.multiclass_nms is patched
+    np.testing.assert_array_equal(ops.multiclass_nms(bboxes, scores, 0.1, 10, 10, 0.5)[0].numpy(),
+                                  before)
+    assert before.shape == (2, 6)   # the 0.81-IoU duplicate is suppressed
+
+
+@pytest.fixture(scope="module")
+def exported(tiny_data, tmp_path_factory):
+    """A randomly initialised demo model, exported; its test reader's boxes from dygraph."""
+    paddle.seed(0)
+    # score_threshold 0 keeps every box, so no box sits at the edge of the threshold
+    cfg = load_config(DEMO, parse_overrides(tiny_options(tiny_data, "weights=unused")[1:] + [
+        "PPYOLOEHead.nms.score_threshold=0.0", "PPYOLOEHead.nms.keep_top_k=50"]))
+    select_device(cfg)
+    trainer = Trainer(cfg, mode="test")
+    # a fresh head scores every box at its 0.01 prior; random class weights make scores distinct
+    for name, param in trainer.model.named_parameters():
+        if "pred_cls" in name:
+            param.set_value(paddle.randn(param.shape) * 0.05)
+    out = tmp_path_factory.mktemp("export")
+    model_dir = export_model(trainer, str(out))
+    return trainer, model_dir
+
+
+def test_export_writes_paddle3_format_named_after_the_config(exported):
+    _, model_dir = exported
+    assert os.path.basename(model_dir) == NAME
+    assert sorted(os.listdir(model_dir)) == ["infer_cfg.yml", "model.json", "model.pdiparams"]
+
+
+def test_paddle_inference_matches_dygraph_boxes(exported, tiny_data):
+    trainer, model_dir = exported
+    detector = Detector(model_dir)
+    assert detector.labels == ["ellipse", "rectangle", "triangle"]
+    assert detector.predictor.get_input_names() == ["image", "scale_factor"]   # im_shape pruned
+    image = read_rgb(str(tiny_data / "test" / "test_0000.jpg"))
+    got = detector.predict(image)
+    inputs = preprocess(image, detector.preprocess_steps)
+    inputs = {name: paddle.to_tensor(value) for name, value in inputs.items()}
+    trainer.model.eval()
+    with paddle.no_grad():
+        want = trainer.model(inputs)["bbox"].numpy()
+    want = want[np.argsort(-want[:, 1], kind="stable")]
+    assert got.shape == want.shape == (50, 6)
+    np.testing.assert_allclose(got[:10], want[:10], rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize("onednn", ["off", "fused"])
+def test_working_onednn_modes_give_the_same_boxes(exported, tiny_data, onednn):
+    _, model_dir = exported
+    image = read_rgb(str(tiny_data / "test" / "test_0001.jpg"))
+    want = Detector(model_dir, onednn="off").predict(image)
+    np.testing.assert_allclose(Detector(model_dir, onednn=onednn).predict(image)[:10], want[:10],
+                               rtol=1e-4, atol=1e-3)
+
+
+def test_unknown_onednn_mode_is_named(exported):
+    with pytest.raises(ValueError, match="fused, off, on"):
+        Detector(exported[1], onednn="auto")

@@ -1,0 +1,42 @@
+"""Evaluate trained weights on the config's EvalDataset; prints COCO AP (or VOC mAP).
+
+    python tools/eval.py -c configs/ppyoloe/ppyoloe_crn_s_eca_300e_coco.yml \
+        -o weights=output/ppyoloe_crn_s_eca_300e_coco/model_final
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import ppattn  # noqa: E402,F401  (registers ppattn's backbones and patches ppdet for Paddle 3)
+from ppattn.engine import ArgsParser, MetricsRecorder, prepare_config  # noqa: E402
+from ppdet.engine import Trainer, init_parallel_env  # noqa: E402
+
+
+def parse_args():
+    parser = ArgsParser(__doc__)
+    parser.add_argument("--output_eval", "--output_dir", dest="output_eval", default=None,
+                        help="folder for bbox.json and metrics.json (default: the weights' folder)")
+    parser.add_argument("--classwise", action="store_true", help="also print AP per class")
+    parser.add_argument("--amp", action="store_true", help="automatic mixed precision")
+    parser.add_argument("--save_prediction_only", action="store_true",
+                        help="save predictions, compute no AP")
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    cfg = prepare_config(args, ["EvalDataset"])
+    args.output_eval = args.output_eval or os.path.dirname(cfg.weights) or "."
+    cfg.output_eval = args.output_eval
+    os.makedirs(args.output_eval, exist_ok=True)
+    init_parallel_env()
+    trainer = Trainer(cfg, mode="eval")
+    trainer.register_callbacks([MetricsRecorder(trainer, os.path.join(args.output_eval,
+                                                                      "metrics.json"))])
+    trainer.load_weights(cfg.weights)
+    trainer.evaluate()
+
+
+if __name__ == "__main__":
+    main()

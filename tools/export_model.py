@@ -1,0 +1,33 @@
+"""Export trained weights for Paddle Inference: <output_dir>/<config name>/{model.json,
+model.pdiparams, infer_cfg.yml} (Paddle 3's format).
+
+    python tools/export_model.py -c configs/ppyoloe/ppyoloe_crn_s_eca_300e_coco.yml \
+        -o weights=output/ppyoloe_crn_s_eca_300e_coco/model_final --output_dir output_inference
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import ppattn  # noqa: E402,F401  (registers ppattn's backbones and patches ppdet for Paddle 3)
+from ppattn.engine import ArgsParser, export_model, prepare_config  # noqa: E402
+from ppdet.engine import Trainer  # noqa: E402
+
+
+def parse_args():
+    parser = ArgsParser(__doc__)
+    parser.add_argument("--output_dir", default="output_inference",
+                        help="the model goes to OUTPUT_DIR/<config name>/")
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    cfg = prepare_config(args)
+    trainer = Trainer(cfg, mode="test")
+    trainer.load_weights(cfg.weights)
+    export_model(trainer, args.output_dir)
+
+
+if __name__ == "__main__":
+    main()

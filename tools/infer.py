@@ -1,0 +1,61 @@
+"""Detect objects in images and save them with boxes drawn.
+
+With trained weights (dygraph, as PaddleDetection's tools/infer.py):
+    python tools/infer.py -c CONFIG -o weights=output/NAME/model_final --infer_img demo.jpg
+With an exported model through Paddle Inference (the deployment runtime):
+    python tools/infer.py --model_dir output_inference/NAME --infer_dir images/
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import ppattn  # noqa: E402,F401  (registers ppattn's backbones and patches ppdet for Paddle 3)
+from ppattn.engine import ArgsParser, detect_images, image_paths, predict_with_trainer, \
+    prepare_config, save_detections  # noqa: E402
+from ppdet.engine import Trainer  # noqa: E402
+
+
+def parse_args():
+    parser = ArgsParser(__doc__, config_required=False)
+    parser.add_argument("--infer_img", default=None, help="one image")
+    parser.add_argument("--infer_dir", default=None, help="a folder of images")
+    parser.add_argument("--output_dir", default="output", help="where pictures and results go")
+    parser.add_argument("--draw_threshold", type=float, default=0.5,
+                        help="draw boxes scoring at least this")
+    parser.add_argument("--save_results", action="store_true",
+                        help="also save the boxes as JSON (bbox.json)")
+    parser.add_argument("--model_dir", default=None,
+                        help="an exported model folder: run it with Paddle Inference, no -c")
+    parser.add_argument("--onednn", default="fused", choices=["fused", "off", "on"],
+                        help="with --model_dir: oneDNN mode (see ppattn.engine.predict)")
+    parser.add_argument("--cpu_threads", type=int, default=1, help="with --model_dir")
+    args = parser.parse_args()
+    if bool(args.config) == bool(args.model_dir):
+        parser.error("give -c CONFIG (trained weights) or --model_dir (exported model), not both")
+    return args
+
+
+def main():
+    args = parse_args()
+    images = image_paths(args.infer_img, args.infer_dir)
+    if args.model_dir:
+        records = detect_images(args.model_dir, images, args.output_dir, args.draw_threshold,
+                                args.onednn, args.cpu_threads)
+        if args.save_results:
+            save_detections(records, os.path.join(args.output_dir, "bbox.json"))
+        for record in records:
+            shown = int((record["boxes"][:, 1] >= args.draw_threshold).sum())
+            print(f"{record['image']}: {shown} boxes >= {args.draw_threshold} -> "
+                  f"{record['picture']}")
+        return
+    cfg = prepare_config(args)
+    trainer = Trainer(cfg, mode="test")
+    trainer.load_weights(cfg.weights)
+    for picture in predict_with_trainer(trainer, images, args.output_dir, args.draw_threshold,
+                                        args.save_results):
+        print(f"picture with boxes: {picture}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""Train a detector: PaddleDetection's tools/train.py conventions, with ppattn's blocks registered.
+
+    python tools/train.py -c configs/ppyoloe/ppyoloe_crn_s_eca_300e_coco.yml --eval
+    python tools/train.py -c CONFIG -r output/NAME/9          # resume from epoch 9's checkpoint
+    python -m paddle.distributed.launch --gpus 0,1,2,3 tools/train.py -c CONFIG --eval
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import ppattn  # noqa: E402,F401  (registers ppattn's backbones and patches ppdet for Paddle 3)
+from ppattn.engine import ArgsParser, MetricsRecorder, prepare_config  # noqa: E402
+from ppdet.engine import Trainer, init_parallel_env, set_random_seed  # noqa: E402
+
+
+def parse_args():
+    parser = ArgsParser(__doc__)
+    parser.add_argument("--eval", action="store_true", help="evaluate at every snapshot")
+    parser.add_argument("-r", "--resume", default=None,
+                        help="checkpoint to resume from (path without .pdparams)")
+    parser.add_argument("--amp", action="store_true", help="automatic mixed precision")
+    parser.add_argument("--output_dir", default=None,
+                        help="checkpoint folder root (the config's save_dir; default output)")
+    parser.add_argument("--use_vdl", action="store_true", help="log to VisualDL")
+    parser.add_argument("--vdl_log_dir", default="vdl_log_dir/scalar")
+    parser.add_argument("--save_prediction_only", action="store_true",
+                        help="with --eval: save predictions, compute no AP")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="seed Python, NumPy and Paddle for a repeatable run")
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    if args.output_dir:
+        args.opt["save_dir"] = args.output_dir
+    cfg = prepare_config(args, ["TrainDataset"] + (["EvalDataset"] if args.eval else []))
+    cfg.setdefault("output_eval", os.path.join(cfg.save_dir, cfg.filename))  # bbox.json
+    init_parallel_env()
+    if args.seed is not None:
+        set_random_seed(args.seed)
+    trainer = Trainer(cfg, mode="train")
+    if args.eval:
+        metrics = os.path.join(cfg.output_eval, "metrics.json")
+        trainer.register_callbacks([MetricsRecorder(trainer, metrics)])
+    if args.resume:
+        trainer.resume_weights(args.resume)
+    elif cfg.get("pretrain_weights"):
+        trainer.load_weights(cfg.pretrain_weights)
+    trainer.train(args.eval)
+
+
+if __name__ == "__main__":
+    main()
