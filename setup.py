@@ -1,6 +1,8 @@
 """Install ppattn: `pip install -e .` (tests: `pip install -e .[dev]`)."""
 from setuptools import find_packages, setup
 
+EXPORT = ["paddle2onnx==2.1.0", "onnx==1.17.0", "onnxruntime==1.31.1"]
+
 setup(
     name="ppattn",
     version="0.1.0",
@@ -18,5 +20,10 @@ setup(
         "scikit-learn<1.8",
         "pyyaml",
     ],
-    extras_require={"dev": ["pytest"], "bench": ["torch>=2.1", "matplotlib"]},
+    extras_require={
+        # ONNX export and ONNX Runtime; these versions keep numpy at 1.23 for paddledet
+        "export": EXPORT,
+        "dev": ["pytest", *EXPORT],
+        "bench": ["torch>=2.1", "matplotlib"],
+    },
 )

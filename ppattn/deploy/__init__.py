@@ -1,0 +1,42 @@
+"""Deployment: ONNX export of an exported detector, a runtime parity check, a deploy-side
+predictor (Paddle Inference or ONNX Runtime) and latency. ONNX needs the `export` extra
+(paddle2onnx, onnx, onnxruntime).
+
+    python tools/export_model.py -c CONFIG -o weights=W --output_dir out   # Paddle Inference
+    python tools/export_onnx.py --model_dir out/NAME --check --latency     # + out/NAME/model.onnx
+
+Batch size: ppdet's NMS (multiclass_nms3) converts to a batch-size-1 ONNX model. Export with
+`-o exclude_nms=True` for batched deployment: the outputs are boxes [N, A, 4] (x1, y1, x2, y2
+in the original image's pixels) and scores [N, classes, A], and NMS is the consumer's job.
+
+ONNX operators each block adds to the graph (opset 11, paddle2onnx 2.1.0), beyond those of the
+detector without attention (Conv, BatchNormalization, Sigmoid + Mul for swish, Resize,
+MaxPool, Softmax, NonMaxSuppression, ...). Conv biases become Reshape + Add.
+
+    block            operators
+    se               ReduceMean, Conv, Relu, Sigmoid, Mul
+    ese              ReduceMean, Conv, HardSigmoid (alpha 1/6, beta 0.5), Mul
+    eca              ReduceMean, Conv (the 1-D conv, with Squeeze/Unsqueeze/Reshape), Sigmoid,
+                     Mul
+    ge (extent 0)    ReduceMean, Conv, Relu, Sigmoid, Mul
+    ge (extent > 0)  AveragePool, Conv, Relu, Sigmoid, Resize (nearest, size from Shape/Slice/
+                     Cast/Concat), Mul
+    psa              Conv (grouped, kernels 3/5/7/9), Concat, Reshape, Transpose, Split, Slice,
+                     Shape, Unsqueeze, ReduceMean, Relu, Sigmoid, Softmax, Mul, Add
+
+HardSigmoid is standard ONNX (opset 6) and runs in ONNX Runtime and TensorRT; for a consumer
+without it, `convert_to_onnx(..., keep_hardsigmoid=False)` (`--no_hardsigmoid`) writes it as
+Mul, Add and Clip.
+"""
+from .compare import compare_runtimes, has_nms, output_differences, sample_inputs
+from .latency import CPU_CONFIGS, latency_table, median_latency_ms, run_times_ms
+from .onnx_export import convert_to_onnx, decompose_hardsigmoid, float32_interp_scales, \
+    onnx_operators, require
+from .predictor import DeployPredictor, preprocess, read_infer_cfg, sort_detections
+from .runtimes import RUNTIMES, OnnxRuntime, PaddleRuntime, open_runtime
+
+__all__ = ["CPU_CONFIGS", "DeployPredictor", "OnnxRuntime", "PaddleRuntime", "RUNTIMES",
+           "compare_runtimes", "convert_to_onnx", "decompose_hardsigmoid",
+           "float32_interp_scales", "has_nms", "latency_table", "median_latency_ms",
+           "onnx_operators", "open_runtime", "output_differences", "preprocess",
+           "read_infer_cfg", "require", "run_times_ms", "sample_inputs", "sort_detections"]
