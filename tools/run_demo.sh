@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"   # one intra-op thread per process
-PYTHON="${PYTHON:-python}"
+PYTHON="${PYTHON:-$( [ -x .venv/bin/python ] && echo .venv/bin/python || echo python )}"
 NPROC="${NPROC:-2}"                               # data-parallel CPU processes (gloo)
 CONFIG=configs/demo/ppyoloe_crn_t_eca_shapes.yml
 NAME=ppyoloe_crn_t_eca_shapes
