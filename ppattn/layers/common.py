@@ -42,17 +42,18 @@ def get_activation(act: Activation, owner: str, argument: str) -> Callable:
 def spatial_mean(x: paddle.Tensor) -> paddle.Tensor:
     """Mean over H and W, accumulated in float32 so half-precision inputs keep their precision.
 
-    On the CPU, when H * W is known, the mean is a matrix-vector product with a 1 / HW vector:
-    Paddle's CPU reduce-mean is several times slower than its GEMV (1.7 ms vs 0.2 ms for
-    1x48x160x160; see tools/benchmark.py). Elsewhere it is Paddle's mean, which also keeps the
-    squeeze out of AMP's float16 matmul.
+    In eager mode on the CPU the mean is a matrix-vector product with a 1 / HW vector: Paddle's
+    CPU reduce-mean is several times slower than its GEMV (1.7 ms vs 0.2 ms for 1x48x160x160;
+    see tools/benchmark.py). Elsewhere it is Paddle's mean: a traced graph (`to_static`, export)
+    gets one plain op and no shape-dependent branch, and on the GPU the squeeze stays out of
+    AMP's float16 matmul.
 
     Shape: [N, C, H, W] -> [N, C, 1, 1], in the dtype of `x`.
     """
     half = x.dtype in (paddle.float16, paddle.bfloat16)
     wide = x.astype("float32") if half else x
-    _, channels, height, width = x.shape
-    if height > 0 and width > 0 and paddle.get_device() == "cpu":
+    if paddle.in_dynamic_mode() and paddle.get_device() == "cpu":
+        _, channels, height, width = x.shape
         weights = paddle.full([height * width, 1], 1.0 / (height * width), dtype=wide.dtype)
         pooled = paddle.matmul(wide.reshape([-1, height * width]), weights)
         pooled = pooled.reshape([-1, channels, 1, 1])

@@ -31,9 +31,11 @@ class _ConvMlp(nn.Layer):
         self.act = act
 
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:
-        if x.shape[2] == 1 and x.shape[3] == 1:   # a pooled vector: GEMMs, not 1x1 convs
-            return pointwise(self.fc2, self.act(pointwise(self.fc1, x)))
         return self.fc2(self.act(self.fc1(x)))
+
+    def on_pooled(self, x: paddle.Tensor) -> paddle.Tensor:
+        """The same MLP on a [N, C, 1, 1] map, as GEMMs rather than 1x1 convs."""
+        return pointwise(self.fc2, self.act(pointwise(self.fc1, x)))
 
 
 class _ParamGather(nn.Layer):
@@ -151,9 +153,10 @@ class GatherExcite(nn.Layer):
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:
         check_input("GatherExcite", x, self.channels)
         context = self._gather(x)
+        pooled = self.gather is None and self.extent == 0   # decided here, not by a traced branch
         if self.mlp is not None:
-            context = self.mlp(context)
-        if self.gather is not None or self.extent > 0:
+            context = self.mlp.on_pooled(context) if pooled else self.mlp(context)
+        if not pooled:
             # nearest resize of a 1x1 map is a broadcast, so this is right at any size
             context = F.interpolate(context, size=paddle.shape(x)[2:], mode="nearest")
         return x * self.gate(context)

@@ -38,12 +38,26 @@ def test_block_keeps_shape_and_every_param_learns(name):
     assert all(p.grad is not None for p in block.parameters() if not p.stop_gradient)
 
 
-@pytest.mark.parametrize("spec", EXPORTED_SPECS, ids=str)
-def test_block_survives_jit_save_and_paddle_inference(spec, tmp_path):
-    block = _eval_block(spec)
+def _save(block, tmp_path) -> str:
+    """Export `block` with dynamic N, H, W; return the path prefix."""
     spec = [InputSpec([None, CHANNELS, None, None], "float32", name="x")]
     prefix = str(tmp_path / "model")
     paddle.jit.save(paddle.jit.to_static(block, input_spec=spec, full_graph=True), prefix)
+    return prefix
+
+
+@pytest.mark.parametrize("spec", EXPORTED_SPECS, ids=str)
+def test_exported_graph_has_no_traced_branch(spec, tmp_path):
+    # a shape test on dynamic dims becomes an `if` op: slower, and oneDNN's fused passes
+    # miscompute convs inside one (see ppattn/inference.py)
+    with open(_save(_eval_block(spec), tmp_path) + ".json") as graph:
+        assert '"1.if"' not in graph.read()
+
+
+@pytest.mark.parametrize("spec", EXPORTED_SPECS, ids=str)
+def test_block_survives_jit_save_and_paddle_inference(spec, tmp_path):
+    block = _eval_block(spec)
+    prefix = _save(block, tmp_path)
     loaded = paddle.jit.load(prefix)
     predictor = create_predictor(prefix)
     for batch, (height, width) in zip((1, 3), SIZES):
@@ -53,18 +67,3 @@ def test_block_survives_jit_save_and_paddle_inference(spec, tmp_path):
                                    rtol=1e-5, atol=1e-6)
         (inferred,) = run_predictor(predictor, x)
         np.testing.assert_allclose(inferred, expected, rtol=1e-5, atol=1e-6)
-
-
-def test_missing_exported_model_names_the_file(tmp_path):
-    with pytest.raises(FileNotFoundError, match="model.json"):
-        create_predictor(str(tmp_path / "model"))
-
-
-def test_predictor_rejects_wrong_input_count(tmp_path):
-    block = _eval_block("ese")
-    spec = [InputSpec([None, CHANNELS, None, None], "float32", name="x")]
-    prefix = str(tmp_path / "model")
-    paddle.jit.save(paddle.jit.to_static(block, input_spec=spec, full_graph=True), prefix)
-    x = np.zeros([1, CHANNELS, 4, 4], "float32")
-    with pytest.raises(ValueError, match="the model takes 1 inputs"):
-        run_predictor(create_predictor(prefix), x, x)
