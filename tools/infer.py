@@ -13,6 +13,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import ppattn  # noqa: E402,F401  (registers ppattn's backbones and patches ppdet for Paddle 3)
 from ppattn.engine import ArgsParser, detect_images, image_paths, predict_with_trainer, \
     prepare_config, save_detections  # noqa: E402
+from ppattn.inference import ONEDNN_MODES  # noqa: E402
 from ppdet.engine import Trainer  # noqa: E402
 
 
@@ -27,8 +28,8 @@ def parse_args():
                         help="also save the boxes as JSON (bbox.json)")
     parser.add_argument("--model_dir", default=None,
                         help="an exported model folder: run it with Paddle Inference, no -c")
-    parser.add_argument("--onednn", default="fused", choices=["fused", "off", "on"],
-                        help="with --model_dir: oneDNN mode (see ppattn.engine.predict)")
+    parser.add_argument("--onednn", default="fused", choices=ONEDNN_MODES,
+                        help="with --model_dir: oneDNN mode (see ppattn.inference)")
     parser.add_argument("--cpu_threads", type=int, default=1, help="with --model_dir")
     args = parser.parse_args()
     if bool(args.config) == bool(args.model_dir):

@@ -6,7 +6,7 @@ what a deployment pays per image besides preprocessing. Set OMP_NUM_THREADS=1 as
 """
 import statistics
 import time
-from typing import Dict, List, Union
+from typing import Dict, List, Optional, Union
 
 import numpy as np
 
@@ -29,20 +29,21 @@ def run_times_ms(runtime, feeds: Dict[str, np.ndarray], repeats: int = 20,
 
 
 def median_latency_ms(model_dir: str, feeds: Dict[str, np.ndarray], runtime: str = "paddle",
-                      use_onednn: bool = False, cpu_threads: int = 1, repeats: int = 20,
+                      onednn: Optional[str] = None, cpu_threads: int = 1, repeats: int = 20,
                       warmup: int = 3) -> float:
-    """Median milliseconds per run of `model_dir` in `runtime` ('paddle' or 'onnx')."""
-    opened = open_runtime(model_dir, runtime, cpu_threads=cpu_threads, use_onednn=use_onednn)
+    """Median milliseconds per run of `model_dir` in `runtime` ('paddle' or 'onnx'); onednn
+    as for `open_runtime`."""
+    opened = open_runtime(model_dir, runtime, cpu_threads=cpu_threads, onednn=onednn)
     return statistics.median(run_times_ms(opened, feeds, repeats, warmup))
 
 
-# (label, runtime, use_onednn) for every CPU configuration we compare
-CPU_CONFIGS = (("paddle", "paddle", False), ("paddle+onednn", "paddle", True),
-               ("onnxruntime", "onnx", False))
+# (label, runtime, Paddle's oneDNN mode) for every CPU configuration we compare
+CPU_CONFIGS = (("paddle onednn=off", "paddle", "off"), ("paddle onednn=on", "paddle", "on"),
+               ("paddle onednn=fused", "paddle", "fused"), ("onnxruntime", "onnx", None))
 
 
-def _open_and_warm(model_dir, feeds, runtime, use_onednn, cpu_threads, warmup):
-    opened = open_runtime(model_dir, runtime, cpu_threads=cpu_threads, use_onednn=use_onednn)
+def _open_and_warm(model_dir, feeds, runtime, onednn, cpu_threads, warmup):
+    opened = open_runtime(model_dir, runtime, cpu_threads=cpu_threads, onednn=onednn)
     run_times_ms(opened, feeds, repeats=1, warmup=warmup)
     return opened
 
@@ -50,16 +51,16 @@ def _open_and_warm(model_dir, feeds, runtime, use_onednn, cpu_threads, warmup):
 def latency_table(model_dir: str, feeds: Dict[str, np.ndarray], cpu_threads: int = 1,
                   repeats: int = 20, warmup: int = 3) -> Dict[str, Union[float, str]]:
     """Median ms per run for each of `CPU_CONFIGS`; a configuration that cannot run the model
-    (oneDNN on graphs with interpolate, Paddle 3.3.1) gets its error message instead.
+    (oneDNN 'on' with interpolate, Paddle 3.3.1) gets its error message instead.
 
     The configurations take turns, one run each per round, so that load from other processes
     on a shared machine slows them alike instead of whichever happened to run at the time.
     """
     table: Dict[str, Union[float, str]] = {}
     runtimes = {}
-    for label, runtime, use_onednn in CPU_CONFIGS:
+    for label, runtime, onednn in CPU_CONFIGS:
         try:
-            runtimes[label] = _open_and_warm(model_dir, feeds, runtime, use_onednn,
+            runtimes[label] = _open_and_warm(model_dir, feeds, runtime, onednn,
                                              cpu_threads, warmup)
         except (RuntimeError, ValueError, OSError) as error:
             table[label] = f"failed: {str(error).strip().splitlines()[0][:160]}"

@@ -7,7 +7,7 @@ image is resized by cv2, then converted to float32 and normalised in float32. Re
 image instead changes the input by up to 0.5 / 255 / std and the boxes by more than 1e-4.
 """
 import os
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import cv2
 import numpy as np
@@ -95,16 +95,17 @@ class DeployPredictor:
         model_dir: the folder tools/export_model.py wrote (and tools/export_onnx.py added to).
         runtime: 'paddle' (Paddle Inference) or 'onnx' (ONNX Runtime).
         cpu_threads: intra-op threads.
-        use_onednn: Paddle Inference only; fails on graphs with F.interpolate (every neck).
+        onednn: Paddle Inference's oneDNN mode, "fused" when None; see
+            `ppattn.inference.create_predictor`.
     """
 
     def __init__(self, model_dir: str, runtime: str = "paddle", cpu_threads: int = 1,
-                 use_onednn: bool = False):
+                 onednn: Optional[str] = None):
         infer_cfg = read_infer_cfg(model_dir)
         self.preprocess_steps: List[Dict] = infer_cfg["Preprocess"]
         self.labels: List[str] = infer_cfg.get("label_list", [])
         self.draw_threshold: float = infer_cfg.get("draw_threshold", 0.5)
-        self.runtime = open_runtime(model_dir, runtime, cpu_threads, use_onednn)
+        self.runtime = open_runtime(model_dir, runtime, cpu_threads, onednn)
 
     def inputs(self, image: np.ndarray) -> Dict[str, np.ndarray]:
         """The model's inputs for one RGB uint8 image."""

@@ -4,11 +4,11 @@ Both take a dict of NumPy inputs named as the exported model names them (`image`
 `scale_factor`, ...) and return the outputs as a list in the model's order.
 """
 import os
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import numpy as np
 
-from ..inference import create_predictor
+from ..inference import create_predictor, run_predictor
 from .onnx_export import ONNX_FILE, require
 
 RUNTIMES = ("paddle", "onnx")
@@ -17,20 +17,16 @@ RUNTIMES = ("paddle", "onnx")
 class PaddleRuntime:
     """Paddle Inference on `model_dir`/model.json + model.pdiparams.
 
-    oneDNN is off by default; see `ppattn.inference.create_predictor` for why.
+    onednn: "fused" (default), "off" or "on"; see `ppattn.inference.create_predictor`.
     """
 
-    def __init__(self, model_dir: str, cpu_threads: int = 1, use_onednn: bool = False):
-        self.predictor = create_predictor(os.path.join(model_dir, "model"),
-                                          use_onednn=use_onednn, cpu_threads=cpu_threads)
+    def __init__(self, model_dir: str, cpu_threads: int = 1, onednn: str = "fused"):
+        self.predictor = create_predictor(os.path.join(model_dir, "model"), onednn=onednn,
+                                          cpu_threads=cpu_threads)
         self.input_names: List[str] = self.predictor.get_input_names()
 
     def run(self, feeds: Dict[str, np.ndarray]) -> List[np.ndarray]:
-        for name in self.input_names:
-            self.predictor.get_input_handle(name).copy_from_cpu(np.ascontiguousarray(feeds[name]))
-        self.predictor.run()
-        return [self.predictor.get_output_handle(name).copy_to_cpu()
-                for name in self.predictor.get_output_names()]
+        return run_predictor(self.predictor, *(feeds[name] for name in self.input_names))
 
 
 class OnnxRuntime:
@@ -54,12 +50,19 @@ class OnnxRuntime:
 
 
 def open_runtime(model_dir: str, runtime: str = "paddle", cpu_threads: int = 1,
-                 use_onednn: bool = False):
-    """Open the exported model in `model_dir` with `runtime` ('paddle' or 'onnx')."""
+                 onednn: Optional[str] = None):
+    """Open the exported model in `model_dir` with `runtime` ('paddle' or 'onnx').
+
+    onednn: Paddle Inference's oneDNN mode (see `ppattn.inference.create_predictor`);
+    None is "fused" for Paddle; ONNX Runtime has no such option and refuses one.
+    """
     if runtime == "paddle":
-        return PaddleRuntime(model_dir, cpu_threads=cpu_threads, use_onednn=use_onednn)
+        if onednn is None:
+            return PaddleRuntime(model_dir, cpu_threads=cpu_threads)
+        return PaddleRuntime(model_dir, cpu_threads=cpu_threads, onednn=onednn)
     if runtime == "onnx":
-        if use_onednn:
-            raise ValueError("use_onednn is a Paddle Inference option; runtime 'onnx' got it")
+        if onednn is not None:
+            raise ValueError(f"onednn is a Paddle Inference option; runtime 'onnx' got "
+                             f"onednn={onednn!r}")
         return OnnxRuntime(os.path.join(model_dir, ONNX_FILE), cpu_threads=cpu_threads)
     raise ValueError(f"unknown runtime {runtime!r}; known: {', '.join(RUNTIMES)}")

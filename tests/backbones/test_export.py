@@ -1,12 +1,11 @@
 """Every backbone with every block exports with paddle.jit and runs in Paddle Inference."""
-import numpy as np
 import paddle
 import pytest
-from paddle import inference
 
 from image_only import ImageOnly
 from ppattn import ATTENTIONS
 from ppattn.backbones import AttnCSPResNet, AttnResNet
+from ppattn.inference import create_predictor, run_predictor
 
 # groups that divide the small widths (stage block 24 channels, residual block 12)
 PSA_SMALL = {"name": "psa", "conv_groups": [1, 1, 3, 3], "reduction": 1}
@@ -25,21 +24,6 @@ def _resnet(name: str):
                       plugins=[{"attn": name, "position": position}])
 
 
-def _predictor(prefix: str):
-    config = inference.Config(prefix + ".json", prefix + ".pdiparams")
-    config.disable_gpu()
-    config.disable_mkldnn()              # oneDNN fusions are not what we are testing
-    config.set_cpu_math_library_num_threads(1)
-    config.disable_glog_info()
-    return inference.create_predictor(config)
-
-
-def _run(predictor, x: np.ndarray) -> list:
-    predictor.get_input_handle(predictor.get_input_names()[0]).copy_from_cpu(x)
-    predictor.run()
-    return [predictor.get_output_handle(n).copy_to_cpu() for n in predictor.get_output_names()]
-
-
 @pytest.mark.parametrize("name", sorted(ATTENTIONS))
 @pytest.mark.parametrize("build", [_csp, _resnet], ids=["AttnCSPResNet", "AttnResNet"])
 def test_exports_and_runs_in_paddle_inference(build, name, tmp_path, parity, rng):
@@ -48,12 +32,12 @@ def test_exports_and_runs_in_paddle_inference(build, name, tmp_path, parity, rng
     spec = [paddle.static.InputSpec([None, 3, None, None], "float32", "image")]
     prefix = str(tmp_path / "model")
     paddle.jit.save(paddle.jit.to_static(model, input_spec=spec, full_graph=True), prefix)
-    predictor = _predictor(prefix)
+    predictor = create_predictor(prefix, onednn="off")   # oneDNN fusions are not under test
     for shape in ((1, 3, 64, 64), (2, 3, 96, 64)):          # H and W stay dynamic
         x = rng.normal(size=shape).astype("float32")
         with paddle.no_grad():
             want = [y.numpy() for y in model(paddle.to_tensor(x))]
-        got = _run(predictor, x)
+        got = run_predictor(predictor, x)
         assert len(got) == len(want)
         for i, (g, w) in enumerate(zip(got, want)):
             parity.assert_close(g, w, f"{shape} output {i}", rtol=1e-5)

@@ -1,7 +1,5 @@
 """ppattn.deploy.predictor: ppdet's preprocessing from infer_cfg.yml, and detections from the
 exported model in either runtime that match the dygraph model's."""
-import os
-
 import cv2
 import numpy as np
 import paddle
@@ -57,6 +55,30 @@ def test_preprocess_gives_ppdet_readers_inputs(shapes_data, keep_ratio):
 def test_preprocess_names_an_unsupported_step():
     with pytest.raises(ValueError, match="'Mosaic' is not supported; supported: Normalize"):
         preprocess(np.zeros((8, 8, 3), np.uint8), [{"type": "Mosaic"}])
+
+
+def test_resize_without_keep_ratio_gives_per_axis_scale_factor():
+    steps = [{"type": "Resize", "target_size": [4, 6], "keep_ratio": False, "interp": 1}]
+    inputs = preprocess(np.zeros((2, 3, 3), np.uint8), steps + [{"type": "Permute"}])
+    assert inputs["image"].shape == (1, 3, 4, 6)
+    np.testing.assert_allclose(inputs["scale_factor"], [[2.0, 2.0]])
+    np.testing.assert_allclose(inputs["im_shape"], [[4.0, 6.0]])
+
+
+def test_normalize_scales_then_standardises():
+    steps = [{"type": "NormalizeImage", "mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0.25],
+              "is_scale": True}, {"type": "Permute"}]
+    inputs = preprocess(np.full((2, 2, 3), 255, np.uint8), steps)
+    np.testing.assert_allclose(inputs["image"], np.full((1, 3, 2, 2), 2.0))   # (1 - .5) / .25
+
+
+def test_keep_ratio_resize_fits_short_and_long_sides_and_pads_to_stride():
+    steps = [{"type": "Resize", "target_size": [8, 12], "keep_ratio": True, "interp": 1},
+             {"type": "Permute"}, {"type": "PadStride", "stride": 5}]
+    inputs = preprocess(np.zeros((4, 10, 3), np.uint8), steps)
+    # scale = min(8 / 4, 12 / 10) = 1.2 -> 5 x 12, padded to 5 x 15
+    np.testing.assert_allclose(inputs["scale_factor"], [[1.2, 1.2]])
+    assert inputs["image"].shape == (1, 3, 5, 15)
 
 
 def test_sort_detections_breaks_score_ties_by_the_other_columns():
