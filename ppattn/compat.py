@@ -1,7 +1,8 @@
-"""Let PaddleDetection 2.6.0 train under Paddle 3.
+"""Let PaddleDetection 2.6.0 train, evaluate and export under Paddle 3.
 
-ppdet 2.6.0 was written for Paddle 2.x. Two Paddle 3 changes break training at the first step. Each
-fix below replaces one ppdet function or method and nothing else. Importing ppattn calls `apply()`.
+ppdet 2.6.0 was written for Paddle 2.x. Two Paddle 3 changes break training at the first step, and
+the second also breaks Faster R-CNN evaluation and inference. Each fix below replaces one ppdet
+function or method and nothing else. Importing ppattn calls `apply()`.
 Calling it again changes nothing. `ORIGINALS` keeps ppdet's own versions, so the tests can show
 each failure.
 
@@ -23,14 +24,28 @@ each failure.
    that value had shape [1]. In Paddle 3 it is a 0-D tensor, and `concat` needs at least one axis.
    Fix: our own short versions of both functions. They do the same per-image work, calling ppdet's
    own helpers, and stack the counts into the int32 [N] tensor that Paddle 2 produced. The RPN
-   head's ONNX-export branch (`export_onnx=True`) still runs ppdet's code, which we have not
-   tested.
+   head's version keeps batch size, counts and the top-n test as tensors, as ppdet does, so that
+   `paddle.jit.to_static` can trace it for export. Its ONNX-export branch (`export_onnx=True`)
+   still runs ppdet's code, which we have not tested.
+
+3. Box post-processing of Faster R-CNN (`BBoxPostProcess.get_pred`), at evaluation, inference
+   and export.
+   Fails: the same ``ValueError`` as fix 2, at ``paddle.concat(bbox_num_list)``, or, when no
+   image has a box, at ``paddle.concat([scale_x, scale_y, scale_x, scale_y])``.
+   Why: the same 0-D change. Both concatenate items indexed out of a tensor (`bbox_num[i]`,
+   `scale_factor[i][0]`), which are 0-D in Paddle 3.
+   Fix: our own version without the per-image loop, so it also traces for export. As in ppdet,
+   an image without boxes gets one fake box (label 0, score 0, box [0, 0, 1, 1]), and each box
+   is divided by its image's scale factor, clipped to the original image and labelled -1 if it
+   is then empty. The ONNX-export and EdgeBoard branches (`export_onnx`, `export_eb`) still run
+   ppdet's code, which we have not tested.
 """
 import functools
 import inspect
 from typing import Callable, Dict
 
 import paddle
+from ppdet.modeling import post_process
 from ppdet.modeling.assigners import atss_assigner, task_aligned_assigner
 from ppdet.modeling.proposal_generator import rpn_head, target, target_layer
 
@@ -64,7 +79,9 @@ def _gen_proposal(self, scores, bbox_deltas, anchors, inputs):
         return ORIGINALS["RPNHead._gen_proposal"](self, scores, bbox_deltas, anchors, inputs)
     prop_gen = self.train_proposal if self.training else self.test_proposal
     im_shape = inputs["im_shape"]
-    rois = []
+    rois, counts = [], []
+    # tensors, not Python ints, for the batch size, RoI counts and the top-n test, so that
+    # export can trace the loop; a [1] slice of a shape concatenates, a 0-D item does not
     for i in range(paddle.shape(im_shape)[0]):
         levels = [prop_gen(scores=s[i:i + 1], bbox_deltas=d[i:i + 1], anchors=a,
                            im_shape=im_shape[i:i + 1])
@@ -74,10 +91,11 @@ def _gen_proposal(self, scores, bbox_deltas, anchors, inputs):
         if len(levels) > 1:
             probs = paddle.concat([level[1] for level in levels]).flatten()
             top_n = levels[-1][3]
-            if probs.shape[0] > top_n:
+            if paddle.shape(probs)[0] > top_n:
                 image_rois = paddle.gather(image_rois, paddle.topk(probs, top_n)[1])
         rois.append(image_rois)
-    return rois, _rois_num(rois)
+        counts.append(paddle.shape(image_rois)[0:1])
+    return rois, paddle.concat(counts).astype("int32")
 
 
 def _generate_proposal_target(rpn_rois, gt_classes, gt_boxes, batch_size_per_im, fg_fraction,
@@ -114,6 +132,35 @@ def _generate_proposal_target(rpn_rois, gt_classes, gt_boxes, batch_size_per_im,
     return (*outs, _rois_num(outs[0]))
 
 
+def _get_pred(self, bboxes, bbox_num, im_shape, scale_factor):
+    """`BBoxPostProcess.get_pred`: boxes in original-image pixels, clipped to it (fix 3).
+
+    Takes NMS output, bboxes [M, 6] (label, score, x1, y1, x2, y2) and bbox_num [N]. Returns
+    those with a fake box for each image that had none, the final boxes, and their bbox_num.
+    """
+    if self.export_eb or self.export_onnx:
+        return ORIGINALS["BBoxPostProcess.get_pred"](self, bboxes, bbox_num, im_shape,
+                                                     scale_factor)
+    fake = paddle.to_tensor([[0., 0., 0., 0., 1., 1.]], dtype=bboxes.dtype)
+    num = bbox_num.astype("int64")  # cumsum gives int64, and Paddle 3 does not mix int types
+    out_num = paddle.maximum(num, paddle.ones_like(num))
+    # for each output box, its image and its row in [bboxes; fake]
+    image = paddle.repeat_interleave(paddle.arange(paddle.shape(num)[0]), out_num)
+    first_in, first_out = (paddle.gather(paddle.cumsum(n) - n, image) for n in (num, out_num))
+    row = paddle.arange(paddle.shape(image)[0]) - first_out + first_in
+    row = paddle.where(paddle.gather(num, image) > 0, row, paddle.shape(bboxes)[0])
+    bboxes = paddle.gather(paddle.concat([bboxes, fake]), row)
+    # scale_factor and im_shape are (y, x); boxes are (x1, y1, x2, y2)
+    self.origin_shape_list = paddle.gather(paddle.floor(im_shape / scale_factor + 0.5), image)
+    size = paddle.tile(paddle.flip(self.origin_shape_list, [1]), [1, 2])
+    scale = paddle.tile(paddle.flip(paddle.gather(scale_factor, image), [1]), [1, 2])
+    box = paddle.clip(paddle.minimum(bboxes[:, 2:] / scale, size), min=0.)
+    keep = post_process.nonempty_bbox(box, return_mask=True).unsqueeze(1)
+    label = paddle.where(keep, bboxes[:, :1], paddle.full_like(bboxes[:, :1], -1.))
+    pred = paddle.concat([label, bboxes[:, 1:2], box], axis=1)
+    return bboxes, pred, out_num.astype(bbox_num.dtype)
+
+
 def _replace(key: str, owners: tuple, name: str, new: Callable) -> None:
     """Set `name` on every owner to `new`, once; keep ppdet's version in ORIGINALS[key]."""
     current = getattr(owners[0], name)
@@ -135,6 +182,7 @@ def apply() -> None:
     # target_layer imported the function by name, so it needs its own binding
     _replace("generate_proposal_target", (target, target_layer), "generate_proposal_target",
              _generate_proposal_target)
+    _replace("BBoxPostProcess.get_pred", (post_process.BBoxPostProcess,), "get_pred", _get_pred)
 
 
 apply()

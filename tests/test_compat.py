@@ -8,6 +8,7 @@ import importlib
 import numpy as np
 import paddle
 import pytest
+from paddle.static import InputSpec
 from ppdet.modeling.architectures import PPYOLOE, FasterRCNN
 from ppdet.modeling.assigners import ATSSAssigner, TaskAlignedAssigner
 from ppdet.modeling.backbones.cspresnet import CSPResNet
@@ -16,6 +17,7 @@ from ppdet.modeling.heads.bbox_head import BBoxHead, TwoFCHead
 from ppdet.modeling.heads.ppyoloe_head import PPYOLOEHead
 from ppdet.modeling.necks.custom_pan import CustomCSPPAN
 from ppdet.modeling.necks.fpn import FPN
+from ppdet.modeling.post_process import BBoxPostProcess
 from ppdet.modeling.proposal_generator import rpn_head, target, target_layer
 
 from ppattn import compat
@@ -76,24 +78,55 @@ def test_task_aligned_assigner_takes_int32_labels():
     _assert_one_positive_per_image(*out[:3])
 
 
-def test_rpn_proposals_count_rois_per_image():
-    head = rpn_head.RPNHead(in_channel=4, train_proposal=dict(
-        min_size=0., nms_thresh=0.7, pre_nms_top_n=10, post_nms_top_n=3, topk_after_collect=True))
-    head.train()
+def _rpn_case():
+    """RPN outputs for 2 images, their anchors and im_shape; the 3 best proposals of each image."""
     # level 0: 2x2 cells of 8x8 anchors; level 1: one 16x16 anchor. Deltas are 0, so every
     # proposal is its anchor, and the 3 best of 5 scores over both levels survive.
     anchors = [_tensor([[0, 0, 8, 8], [8, 0, 16, 8], [0, 8, 8, 16], [8, 8, 16, 16]]),
                _tensor([[0, 0, 16, 16]])]
     scores = [_tensor([[[[4, 1], [2, 3]]], [[[1, 2], [3, 4]]]]), _tensor([[[[5]]], [[[0]]]])]
     deltas = [paddle.zeros([2, 4, 2, 2]), paddle.zeros([2, 4, 1, 1])]
-    inputs = {"im_shape": _tensor([[32, 32], [32, 32]])}
+    want = [[[0, 0, 16, 16], [0, 0, 8, 8], [8, 8, 16, 16]],
+            [[8, 8, 16, 16], [0, 8, 8, 16], [8, 0, 16, 8]]]
+    return scores, deltas, anchors, _tensor([[32, 32], [32, 32]]), want
+
+
+def _rpn_head(training: bool):
+    proposal = dict(min_size=0., nms_thresh=0.7, pre_nms_top_n=10, post_nms_top_n=3,
+                    topk_after_collect=True)
+    head = rpn_head.RPNHead(in_channel=4, train_proposal=proposal, test_proposal=proposal)
+    head.train(training)
+    return head
+
+
+def test_rpn_proposals_count_rois_per_image():
+    head = _rpn_head(training=True)
+    scores, deltas, anchors, im_shape, want = _rpn_case()
+    inputs = {"im_shape": im_shape}
     with pytest.raises(ValueError, match=ZERO_D_CONCAT_ERROR):
         compat.ORIGINALS["RPNHead._gen_proposal"](head, scores, deltas, anchors, inputs)
     rois, rois_num = head._gen_proposal(scores, deltas, anchors, inputs)
     assert rois_num.dtype == paddle.int32
     np.testing.assert_array_equal(rois_num.numpy(), [3, 3])
-    np.testing.assert_array_equal(rois[0].numpy(), [[0, 0, 16, 16], [0, 0, 8, 8], [8, 8, 16, 16]])
-    np.testing.assert_array_equal(rois[1].numpy(), [[8, 8, 16, 16], [0, 8, 8, 16], [8, 0, 16, 8]])
+    np.testing.assert_array_equal(rois[0].numpy(), want[0])
+    np.testing.assert_array_equal(rois[1].numpy(), want[1])
+
+
+def test_rpn_proposals_trace_for_export():
+    head = _rpn_head(training=False)
+    scores, deltas, anchors, im_shape, want = _rpn_case()
+
+    def proposals(score0, score1, delta0, delta1, im_shape):
+        rois, rois_num = head._gen_proposal([score0, score1], [delta0, delta1], anchors,
+                                            {"im_shape": im_shape})
+        return paddle.concat(rois), rois_num
+
+    # as export traces it: whole graph, batch size and feature map sizes unknown
+    specs = [InputSpec([None, c, -1, -1]) for c in (1, 1, 4, 4)] + [InputSpec([None, 2])]
+    static = paddle.jit.to_static(proposals, input_spec=specs, full_graph=True)
+    rois, rois_num = static(*scores, *deltas, im_shape)
+    np.testing.assert_array_equal(rois_num.numpy(), [3, 3])
+    np.testing.assert_array_equal(rois.numpy(), want[0] + want[1])
 
 
 def test_proposal_targets_count_rois_per_image():
@@ -118,11 +151,57 @@ def test_proposal_targets_count_rois_per_image():
     np.testing.assert_array_equal(gt_inds[0].numpy(), [0, 0, 0])
 
 
+def _post_process_case():
+    """get_pred's inputs for 3 images with 3, 0 and 1 boxes after NMS, and its expected output."""
+    # rows are label, score, x1, y1, x2, y2
+    bboxes = _tensor([[1, .9, 10, 10, 20, 30], [2, .8, 50, 30, 70, 50], [3, .7, 70, 0, 80, 10],
+                      [0, .5, 4, 4, 8, 8]])
+    # image 0 was resized by 2 in y and 0.5 in x from 20 x 120 (h x w); image 2 by 0.5 from 32 x 32
+    im_shape = _tensor([[40, 60], [32, 32], [16, 16]])
+    scale_factor = _tensor([[2, .5], [1, 1], [.5, .5]])
+    fake = [0, 0, 0, 0, 1, 1]
+    # x divided by 0.5, y by 2, clipped to 120 x 20: the third box is then empty, so label -1
+    want = [[1, .9, 20, 5, 40, 15], [2, .8, 100, 15, 120, 20], [-1, .7, 120, 0, 120, 5], fake,
+            [0, .5, 8, 8, 16, 16]]
+    return (bboxes, _tensor([3, 0, 1], "int32"), im_shape, scale_factor), fake, want
+
+
+def test_box_post_process_rescales_clips_and_fills_each_image():
+    args, fake, want = _post_process_case()
+    post = BBoxPostProcess(num_classes=BG)
+    with pytest.raises(ValueError, match=ZERO_D_CONCAT_ERROR):
+        compat.ORIGINALS["BBoxPostProcess.get_pred"](post, *args)
+    kept, pred, pred_num = post.get_pred(*args)
+    assert pred_num.dtype == paddle.int32
+    np.testing.assert_array_equal(pred_num.numpy(), [3, 1, 1])
+    np.testing.assert_array_equal(kept.numpy(), np.insert(args[0].numpy(), 3, fake, axis=0))
+    np.testing.assert_allclose(pred.numpy(), want, rtol=1e-6)
+    np.testing.assert_array_equal(post.get_origin_shape().numpy(),
+                                  [[20, 120]] * 3 + [[32, 32]] * 2)
+
+
+def test_box_post_process_traces_for_export():
+    args, _, want = _post_process_case()
+    post = BBoxPostProcess(num_classes=BG)
+
+    def get_pred(bboxes, bbox_num, im_shape, scale_factor):
+        return post.get_pred(bboxes, bbox_num, im_shape, scale_factor)
+
+    # as export traces it: whole graph, batch size and box counts unknown
+    specs = [InputSpec([None, 6]), InputSpec([None], "int32"), InputSpec([None, 2]),
+             InputSpec([None, 2])]
+    static = paddle.jit.to_static(get_pred, input_spec=specs, full_graph=True)
+    _, pred, pred_num = static(*args)
+    np.testing.assert_array_equal(pred_num.numpy(), [3, 1, 1])
+    np.testing.assert_allclose(pred.numpy(), want, rtol=1e-6)
+
+
 def _installed():
     return {"ATSSAssigner.forward": ATSSAssigner.forward,
             "TaskAlignedAssigner.forward": TaskAlignedAssigner.forward,
             "RPNHead._gen_proposal": rpn_head.RPNHead._gen_proposal,
-            "generate_proposal_target": target_layer.generate_proposal_target}
+            "generate_proposal_target": target_layer.generate_proposal_target,
+            "BBoxPostProcess.get_pred": BBoxPostProcess.get_pred}
 
 
 def test_apply_twice_changes_nothing():

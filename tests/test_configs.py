@@ -81,14 +81,7 @@ def _inputs(training: bool):
     return inputs
 
 
-# ppdet 2.6.0's BBoxPostProcess.get_pred concatenates 0-D tensors (bbox_num[i], scale_factor[i][0])
-# under Paddle 3, like the RPN head that ppattn.compat fixes for training; not fixed yet
-RCNN_EVAL = pytest.mark.xfail(reason="BBoxPostProcess 0-D concat under Paddle 3 (not in "
-                                     "ppattn.compat yet)", raises=ValueError)
-
-
-@pytest.mark.parametrize("leaf", [pytest.param(p, marks=RCNN_EVAL) if "rcnn" in p else p
-                                  for p in LEAVES])
+@pytest.mark.parametrize("leaf", LEAVES)
 def test_config_builds_model_with_its_block_and_runs_forward(leaf):
     cfg = _load(leaf, {"eval_size": [SIZE, SIZE]})   # PP-YOLOE precomputes anchors for it
     check_config(cfg)   # builds the backbone alone, checking its attention specs
