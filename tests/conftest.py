@@ -161,6 +161,22 @@ def skip_without_float16(*ops: str) -> None:
                         f"({first_line[:120]})")
 
 
+def assert_float16_matches(block, reference, shape, rng, ops, **reference_kwargs) -> None:
+    """Run `block` in float16 with random weights; compare with the float64 reference at 1e-2.
+
+    Skips where Paddle lacks a float16 kernel for one of `ops`.
+    """
+    skip_without_float16(*ops)
+    weights = random_weights(block, rng)
+    load_weights(block, weights)
+    block.float16()
+    x = random_input(rng, shape).astype(np.float16)
+    y = block(paddle.to_tensor(x))
+    assert y.dtype == paddle.float16
+    assert_close(y.numpy(), reference(x.astype(np.float64), weights, **reference_kwargs),
+                 rtol=1e-2)
+
+
 @pytest.fixture(scope="session")
 def parity() -> SimpleNamespace:
     """The helpers above, for test modules (conftest itself is not importable by name)."""
@@ -169,5 +185,5 @@ def parity() -> SimpleNamespace:
         random_input=random_input, random_weights=random_weights, load_weights=load_weights,
         forward_backward=forward_backward, central_difference_grad=central_difference_grad,
         assert_matches_reference=assert_matches_reference,
-        skip_without_float16=skip_without_float16,
+        skip_without_float16=skip_without_float16, assert_float16_matches=assert_float16_matches,
         rtol=PARITY_RTOL)

@@ -55,12 +55,4 @@ def test_eca_rejects_input_with_wrong_channel_count():
 
 
 def test_eca_accepts_float16_input(parity, rng):
-    parity.skip_without_float16("conv2d", "sigmoid")
-    block = ECALayer(20)
-    weights = parity.random_weights(block, rng)
-    parity.load_weights(block, weights)
-    block.float16()
-    x = parity.random_input(rng, (1, 20, 7, 9)).astype(np.float16)
-    y = block(paddle.to_tensor(x))
-    assert y.dtype == paddle.float16
-    parity.assert_close(y.numpy(), ref.eca(x.astype(np.float64), weights), rtol=1e-2)
+    parity.assert_float16_matches(ECALayer(20), ref.eca, (1, 20, 7, 9), rng, ("conv2d", "sigmoid"))

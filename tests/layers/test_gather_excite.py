@@ -134,14 +134,6 @@ def test_gather_excite_rejects_unknown_activation_names(argument):
     ({"extent": 2, "extra_params": True}, ("conv2d", "sigmoid")),
 ], ids=["avg-extent2", "conv-extent2"])
 def test_gather_excite_accepts_float16_input(parity, rng, kwargs, ops):
-    parity.skip_without_float16(*ops)
     block = GatherExcite(20, **kwargs)
     block.eval()
-    weights = parity.random_weights(block, rng)
-    parity.load_weights(block, weights)
-    block.float16()
-    x = parity.random_input(rng, (1, 20, 7, 9)).astype(np.float16)
-    y = block(paddle.to_tensor(x))
-    assert y.dtype == paddle.float16
-    parity.assert_close(y.numpy(), ref.gather_excite(x.astype(np.float64), weights, **kwargs),
-                        rtol=1e-2)
+    parity.assert_float16_matches(block, ref.gather_excite, (1, 20, 7, 9), rng, ops, **kwargs)

@@ -111,13 +111,6 @@ def test_psa_rejects_input_with_wrong_channel_count():
 
 
 def test_psa_accepts_float16_input(parity, rng):
-    parity.skip_without_float16("conv2d", "sigmoid", "softmax")
     block = PSAModule(8, 16, conv_groups=(1, 2, 2, 4), reduction=2)
-    weights = parity.random_weights(block, rng)
-    parity.load_weights(block, weights)
-    block.float16()
-    x = parity.random_input(rng, (1, 8, 7, 9)).astype(np.float16)
-    y = block(paddle.to_tensor(x))
-    assert y.dtype == paddle.float16
-    parity.assert_close(y.numpy(), ref.psa(x.astype(np.float64), weights,
-                                           conv_groups=(1, 2, 2, 4)), rtol=1e-2)
+    parity.assert_float16_matches(block, ref.psa, (1, 8, 7, 9), rng,
+                                  ("conv2d", "sigmoid", "softmax"), conv_groups=(1, 2, 2, 4))

@@ -138,12 +138,4 @@ def test_rejects_input_with_wrong_channel_count(block):
     (lambda: EffectiveSELayer(20), ref.effective_se, ("conv2d",)),
 ], ids=["se-conv", "se-linear", "ese"])
 def test_accepts_float16_input(parity, rng, make, reference, ops):
-    parity.skip_without_float16(*ops)
-    block = make()
-    weights = parity.random_weights(block, rng)
-    parity.load_weights(block, weights)
-    block.float16()
-    x = parity.random_input(rng, (1, 20, 7, 9)).astype(np.float16)
-    y = block(paddle.to_tensor(x))
-    assert y.dtype == paddle.float16
-    parity.assert_close(y.numpy(), reference(x.astype(np.float64), weights), rtol=1e-2)
+    parity.assert_float16_matches(make(), reference, (1, 20, 7, 9), rng, ops)
