@@ -1,5 +1,4 @@
 """ECALayer and eca_kernel_size against float64 NumPy, golden kernel sizes, format and errors."""
-import numpy as np
 import paddle
 import pytest
 
