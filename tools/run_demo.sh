@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # ppattn demo, no COCO needed: make a synthetic shapes dataset, train a small PP-YOLOE with ECA
-# attention from configs/demo/ on the CPU (11 min end to end measured on a 2-core machine under
-# load from other jobs; training is 1200 steps), evaluate it, export it,
-# and run the exported model with Paddle Inference on held-out images.
+# attention from configs/demo/ on the CPU (1200 steps; about 10.5 min end to end on a 2-core
+# machine), evaluate it, export it, and run the exported model with Paddle Inference on held-out
+# images.
 #   tools/run_demo.sh                 # NPROC=1 tools/run_demo.sh trains in one process instead of two
 set -euo pipefail
 cd "$(dirname "$0")/.."
