@@ -1,5 +1,5 @@
 """Tiny exported detectors for the deploy tests: the demo PP-YOLOE (AttnCSPResNet width 0.25,
-depth 0.33, 160 px) with a chosen attention block, random weights, exported by ppattn.engine."""
+depth 0.33, 128 px) with a chosen attention block, random weights, exported by ppattn.engine."""
 import importlib.util
 import os
 
