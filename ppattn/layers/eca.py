@@ -6,7 +6,7 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
-from .common import check_input, check_positive, spatial_mean
+from .common import channel_scale, check_input, check_positive, spatial_mean
 
 
 def eca_kernel_size(channels: int, gamma: float = 2, b: float = 1) -> int:
@@ -52,10 +52,10 @@ class ECALayer(nn.Layer):
 
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:
         check_input("ECALayer", x, self.channels)
-        pooled = spatial_mean(x)                      # [N, C, 1, 1]
+        pooled = spatial_mean(x)                      # [N, C]
         # the 1-D conv as a 2-D one over a [N, 1, 1, C] row: Paddle's Conv1D adds transposes
         # and costs several times more; the weight stays `conv.weight` [1, 1, k]
         row = pooled.reshape([0, 1, 1, -1])
         pad = (self.kernel_size - 1) // 2
         scale = F.conv2d(row, self.conv.weight.unsqueeze(2), padding=[0, pad])
-        return x * F.sigmoid(scale.reshape([0, -1, 1, 1]))
+        return channel_scale(x, F.sigmoid(scale))     # scale: [N, 1, 1, C]

@@ -6,8 +6,8 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
-from .common import Activation, check_input, check_positive, get_activation, pointwise, \
-    spatial_mean
+from .common import Activation, channel_scale, check_input, check_positive, get_activation, \
+    pointwise, spatial_mean
 
 
 def ge_rd_channels(channels: int, rd_ratio: float, rd_divisor: int) -> int:
@@ -34,7 +34,7 @@ class _ConvMlp(nn.Layer):
         return self.fc2(self.act(self.fc1(x)))
 
     def on_pooled(self, x: paddle.Tensor) -> paddle.Tensor:
-        """The same MLP on a [N, C, 1, 1] map, as GEMMs rather than 1x1 convs."""
+        """The same MLP on pooled [N, C] vectors, as GEMMs rather than 1x1 convs."""
         return pointwise(self.fc2, self.act(pointwise(self.fc1, x)))
 
 
@@ -129,6 +129,7 @@ class GatherExcite(nn.Layer):
         return _ParamGather(self.channels, steps, norm, self.act)
 
     def _gather(self, x: paddle.Tensor) -> paddle.Tensor:
+        """[N, C] for the parameter-free global gather, else a [N, C, h, w] map."""
         if self.gather is not None:
             if self.extent == 0:
                 self._check_feat_size(x)
@@ -136,7 +137,7 @@ class GatherExcite(nn.Layer):
         if self.extent == 0:
             context = spatial_mean(x)
             if self.add_maxpool:
-                context = 0.5 * context + 0.5 * x.amax(axis=[2, 3], keepdim=True)
+                context = 0.5 * context + 0.5 * x.amax(axis=[2, 3])
             return context
         kernel, stride, padding = 2 * self.extent - 1, self.extent, self.extent - 1
         context = F.avg_pool2d(x, kernel, stride, padding, exclusive=True)
@@ -156,7 +157,8 @@ class GatherExcite(nn.Layer):
         pooled = self.gather is None and self.extent == 0   # decided here, not by a traced branch
         if self.mlp is not None:
             context = self.mlp.on_pooled(context) if pooled else self.mlp(context)
-        if not pooled:
-            # nearest resize of a 1x1 map is a broadcast, so this is right at any size
-            context = F.interpolate(context, size=paddle.shape(x)[2:], mode="nearest")
+        if pooled:
+            return channel_scale(x, self.gate(context))
+        # nearest resize of a 1x1 map is a broadcast, so this is right at any size
+        context = F.interpolate(context, size=paddle.shape(x)[2:], mode="nearest")
         return x * self.gate(context)

@@ -78,7 +78,7 @@ class PSAModule(nn.Layer):
         convs = (self.conv_1, self.conv_2, self.conv_3, self.conv_4)
         branches = paddle.stack([conv(x) for conv in convs], axis=1)        # [N, 4, C/4, H, W]
         flat = branches.flatten(0, 1)                                       # [N*4, C/4, H, W]
-        scores = self.se.scale(flat)                                        # [N*4, C/4, 1, 1]
+        scores = self.se.scale(flat)                                        # [N*4, C/4]
         weights = F.softmax(scores.reshape([-1, _BRANCHES, self.out_channels // _BRANCHES, 1, 1]),
                             axis=1)
         weighted = branches * weights                                       # [N, 4, C/4, H, W]

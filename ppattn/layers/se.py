@@ -4,8 +4,8 @@ from typing import Optional
 import paddle
 import paddle.nn as nn
 
-from .common import Activation, check_input, check_positive, get_activation, pointwise, \
-    spatial_mean
+from .common import Activation, channel_scale, check_input, check_positive, get_activation, \
+    pointwise, spatial_mean
 
 _FC_KINDS = ("conv", "linear")
 
@@ -53,18 +53,17 @@ class SELayer(nn.Layer):
             self.extract = nn.Linear(self.rd_channels, channels)
 
     def scale(self, x: paddle.Tensor) -> paddle.Tensor:
-        """Return the gated excitation, [N, C, H, W] -> [N, C, 1, 1]."""
+        """Return the gated excitation, [N, C, H, W] -> [N, C]."""
         check_input("SELayer", x, self.channels)
         pooled = spatial_mean(x)
         if self.fc_kind == "conv":
             excitation = pointwise(self.fc2, self.act(pointwise(self.fc1, pooled)))
         else:
-            hidden = self.act(self.squeeze(pooled.flatten(1)))
-            excitation = self.extract(hidden).unsqueeze([2, 3])
+            excitation = self.extract(self.act(self.squeeze(pooled)))
         return self.gate(excitation)
 
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:
-        return x * self.scale(x)
+        return channel_scale(x, self.scale(x))
 
 
 class EffectiveSELayer(nn.Layer):
@@ -93,4 +92,4 @@ class EffectiveSELayer(nn.Layer):
 
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:
         check_input("EffectiveSELayer", x, self.channels)
-        return x * self.act(pointwise(self.fc, spatial_mean(x)))
+        return channel_scale(x, self.act(pointwise(self.fc, spatial_mean(x))))

@@ -38,6 +38,18 @@ def test_block_keeps_shape_and_every_param_learns(name):
     assert all(p.grad is not None for p in block.parameters() if not p.stop_gradient)
 
 
+@pytest.mark.parametrize("spec", EXPORTED_SPECS, ids=str)
+def test_inference_without_gradient_matches_the_recorded_forward(spec):
+    # with no gradient to record, the eager CPU path scales through batch norm (channel_scale)
+    block = _eval_block(spec)
+    x = paddle.randn([3, CHANNELS, 11, 7])
+    recorded = x.clone()
+    recorded.stop_gradient = False
+    with paddle.no_grad():
+        fast = block(x)
+    np.testing.assert_array_equal(fast.numpy(), block(recorded).numpy())
+
+
 def _save(block, tmp_path) -> str:
     """Export `block` with dynamic N, H, W; return the path prefix."""
     spec = [InputSpec([None, CHANNELS, None, None], "float32", name="x")]
