@@ -2,6 +2,7 @@
 import paddle
 import pytest
 
+from ppattn.benchmark import timing
 from ppattn.benchmark.timing import (paddle_peak_bytes, per_repeat_ratios, summarize,
                                      time_interleaved)
 
@@ -29,6 +30,16 @@ def test_time_interleaved_rotates_the_order_every_repeat():
     assert calls[:6] == list("abcabc")
     assert calls[6:] == list("abc") + list("bca") + list("cab")
     assert {n: len(s) for n, s in samples.items()} == {"a": 3, "b": 3, "c": 3}
+
+
+@pytest.mark.parametrize("inner, calls_per_sample", [(4, 5), (1, 1)])
+def test_fast_candidates_get_one_untimed_call_before_each_sample(monkeypatch, inner,
+                                                                 calls_per_sample):
+    monkeypatch.setattr(timing, "calibrate_inner", lambda fn, sync, min_sample_s: inner)
+    calls = []
+    fns = {name: (lambda name=name: calls.append(name)) for name in "ab"}
+    time_interleaved(fns, {n: (lambda: None) for n in fns}, repeats=2, warmup=1)
+    assert calls.count("a") == 1 + 2 * calls_per_sample
 
 
 def test_time_interleaved_rejects_zero_repeats():
