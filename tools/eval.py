@@ -9,14 +9,17 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import ppattn  # noqa: E402,F401  (registers ppattn's backbones and patches ppdet for Paddle 3)
-from ppattn.engine import ArgsParser, MetricsRecorder, prepare_config  # noqa: E402
+from ppattn.engine import ArgsParser, MetricsRecorder, check_num_classes, \
+    load_weights_strictly, prepare_config, run_main  # noqa: E402
+from ppattn.engine.evaluation import EVAL_METRICS  # noqa: E402
 from ppdet.engine import Trainer, init_parallel_env  # noqa: E402
 
 
 def parse_args():
     parser = ArgsParser(__doc__)
     parser.add_argument("--output_eval", "--output_dir", dest="output_eval", default=None,
-                        help="folder for bbox.json and metrics.json (default: the weights' folder)")
+                        help=f"folder for bbox.json and {EVAL_METRICS} (default: the weights' "
+                             f"folder, beside training's metrics.json)")
     parser.add_argument("--classwise", action="store_true", help="also print AP per class")
     parser.add_argument("--amp", action="store_true", help="automatic mixed precision")
     parser.add_argument("--save_prediction_only", action="store_true",
@@ -27,16 +30,17 @@ def parse_args():
 def main():
     args = parse_args()
     cfg = prepare_config(args, ["EvalDataset"])
-    args.output_eval = args.output_eval or os.path.dirname(cfg.weights) or "."
+    args.output_eval = args.output_eval or os.path.dirname(cfg.get("weights") or "") or "."
     cfg.output_eval = args.output_eval
     os.makedirs(args.output_eval, exist_ok=True)
     init_parallel_env()
     trainer = Trainer(cfg, mode="eval")
-    trainer.register_callbacks([MetricsRecorder(trainer, os.path.join(args.output_eval,
-                                                                      "metrics.json"))])
-    trainer.load_weights(cfg.weights)
+    check_num_classes(cfg, trainer.dataset, "EvalDataset")
+    load_weights_strictly(trainer.model, cfg.get("weights"))
+    trainer.register_callbacks([MetricsRecorder(trainer, os.path.join(
+        args.output_eval, EVAL_METRICS), extra={"weights": cfg.weights})])
     trainer.evaluate()
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

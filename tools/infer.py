@@ -11,8 +11,9 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import ppattn  # noqa: E402,F401  (registers ppattn's backbones and patches ppdet for Paddle 3)
-from ppattn.engine import ArgsParser, detect_images, image_paths, predict_with_trainer, \
-    prepare_config, save_detections  # noqa: E402
+from ppattn.engine import ArgsParser, check_output_dir, detect_images, image_paths, \
+    load_weights_strictly, predict_with_trainer, prepare_config, run_main, \
+    save_detections  # noqa: E402
 from ppattn.inference import ONEDNN_MODES  # noqa: E402
 from ppdet.engine import Trainer  # noqa: E402
 
@@ -40,6 +41,7 @@ def parse_args():
 def main():
     args = parse_args()
     images = image_paths(args.infer_img, args.infer_dir)
+    check_output_dir(images, args.output_dir)
     if args.model_dir:
         records = detect_images(args.model_dir, images, args.output_dir, args.draw_threshold,
                                 args.onednn, args.cpu_threads)
@@ -52,11 +54,11 @@ def main():
         return
     cfg = prepare_config(args)
     trainer = Trainer(cfg, mode="test")
-    trainer.load_weights(cfg.weights)
+    load_weights_strictly(trainer.model, cfg.get("weights"))
     for picture in predict_with_trainer(trainer, images, args.output_dir, args.draw_threshold,
                                         args.save_results):
         print(f"picture with boxes: {picture}")
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -10,7 +10,9 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import ppattn  # noqa: E402,F401  (registers ppattn's backbones and patches ppdet for Paddle 3)
-from ppattn.engine import ArgsParser, MetricsRecorder, prepare_config  # noqa: E402
+from ppattn.engine import ArgsParser, MetricsRecorder, check_num_classes, check_snapshot, \
+    prepare_config, run_main  # noqa: E402
+from ppattn.engine.evaluation import TRAINING_METRICS  # noqa: E402
 from ppdet.engine import Trainer, init_parallel_env, set_random_seed  # noqa: E402
 
 
@@ -37,12 +39,15 @@ def main():
         args.opt["save_dir"] = args.output_dir
     cfg = prepare_config(args, ["TrainDataset"] + (["EvalDataset"] if args.eval else []))
     cfg.setdefault("output_eval", os.path.join(cfg.save_dir, cfg.filename))  # bbox.json
+    if args.resume:
+        check_snapshot(args.resume, ema=bool(cfg.get("use_ema")))
     init_parallel_env()
     if args.seed is not None:
         set_random_seed(args.seed)
     trainer = Trainer(cfg, mode="train")
+    check_num_classes(cfg, trainer.dataset, "TrainDataset")
     if args.eval:
-        metrics = os.path.join(cfg.output_eval, "metrics.json")
+        metrics = os.path.join(cfg.output_eval, TRAINING_METRICS)
         trainer.register_callbacks([MetricsRecorder(trainer, metrics)])
     if args.resume:
         trainer.resume_weights(args.resume)
@@ -52,4 +57,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

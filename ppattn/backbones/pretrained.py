@@ -5,7 +5,9 @@ it, so an ImageNet classifier's `fc.weight` also matches every `...attn.fc.weigh
 key K loads from the checkpoint entry named K, or, for a key inside an Attn* backbone at prefix
 P (such as 'backbone.'), from the entry named K without P (backbone-only weights, e.g. ImageNet
 ones) or, when the model is the backbone itself, from 'backbone.' + K (a detector checkpoint).
-Everything else keeps its initialisation and is listed, as are the checkpoint entries left unused.
+Everything else keeps its initialisation and is listed, as are the checkpoint entries left unused;
+weights of which not one entry matches are an error. `match_weights` does the matching alone, for
+callers that want every parameter loaded (ppattn.engine.load_weights_strictly).
 
 `install_pretrain_hook()` (run on import) makes ppdet's `load_pretrain_weight` use this for any
 model that contains an Attn* backbone; other models go to ppdet's own function unchanged.
@@ -64,7 +66,12 @@ def _read(weights) -> Mapping:
         path += ".pdparams"
     if not os.path.isfile(path):
         raise ValueError(f"load_pretrained: no checkpoint at {path!r}")
-    return paddle.load(path)
+    try:
+        return paddle.load(path)
+    except Exception as error:  # EOFError, UnpicklingError, ValueError: none names the file
+        raise ValueError(f"load_pretrained: cannot read {path!r} ({os.path.getsize(path)} "
+                         f"bytes; truncated or not a Paddle checkpoint): "
+                         f"{type(error).__name__}: {error}") from error
 
 
 def _candidates(key: str, prefixes: List[str]) -> List[str]:
@@ -77,10 +84,12 @@ def _candidates(key: str, prefixes: List[str]) -> List[str]:
     return names
 
 
-def load_pretrained(model: nn.Layer, weights: Union[str, os.PathLike, Mapping]) -> LoadReport:
-    """Load `weights` (a .pdparams path, with or without the suffix, or a state dict) into
-    `model` (a detector or a backbone) by exact names, and log and return what happened."""
-    checkpoint = _read(weights)
+def match_weights(model: nn.Layer, checkpoint: Mapping) -> Tuple[LoadReport, dict]:
+    """Match `checkpoint` (a state dict) to `model` by exact names, as `load_pretrained` does.
+
+    Returns the report and {model key: value in the model's dtype} for the keys that fit.
+    Changes nothing.
+    """
     prefixes = backbone_prefixes(model)
     report, used, values = LoadReport(), set(), {}
     for key, param in model.state_dict().items():
@@ -97,10 +106,31 @@ def load_pretrained(model: nn.Layer, weights: Union[str, os.PathLike, Mapping]) 
         values[key] = value.astype(param.dtype) if value.dtype != param.dtype else value
         report.loaded.append(key)
     report.unused = [key for key in checkpoint if key not in used]
+    return report, values
+
+
+def assign_weights(model: nn.Layer, values: Mapping) -> None:
+    """Set `model`'s state-dict entries from `values` ({key: tensor of the right shape})."""
     state = model.state_dict()
     for key, value in values.items():   # set_state_dict would warn about every key kept
         state[key].set_value(value)
+
+
+def load_pretrained(model: nn.Layer, weights: Union[str, os.PathLike, Mapping]) -> LoadReport:
+    """Load `weights` (a .pdparams path, with or without the suffix, or a state dict) into
+    `model` (a detector or a backbone) by exact names, and log and return what happened.
+
+    Raises ValueError when not one parameter matches: such weights belong to another model.
+    """
     name = weights if isinstance(weights, (str, os.PathLike)) else "a state dict"
+    report, values = match_weights(model, _read(weights))
+    if not report.loaded:
+        raise ValueError(
+            f"load_pretrained: none of the {len(model.state_dict())} parameters of "
+            f"{type(model).__name__} matches {name} ({len(report.unused)} entries, e.g. "
+            f"{report.unused[:3]}; the model's are like {list(model.state_dict())[:3]}); "
+            f"these weights are for another model: check pretrain_weights/weights")
+    assign_weights(model, values)
     logger.info(f"ppattn load_pretrained from {name}:\n{report.summary()}")
     return report
 

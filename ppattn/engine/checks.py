@@ -7,6 +7,9 @@ import os
 from typing import Iterable, List, Mapping
 
 from ppdet.core.workspace import SchemaDict, create
+from ppdet.utils.logger import setup_logger
+
+logger = setup_logger("ppattn.checks")
 
 # Readers take **kwargs and datasets are checked against the class their `name` picks.
 _DATASETS = ("TrainDataset", "EvalDataset", "TestDataset")
@@ -113,3 +116,25 @@ def check_config(cfg: Mapping, datasets: Iterable[str] = ()) -> None:
     if problems:
         name = cfg.get("filename", "config")
         raise ConfigError(f"{name}: {len(problems)} problem(s):\n  " + "\n  ".join(problems))
+
+
+def check_num_classes(cfg: Mapping, dataset, owner: str) -> None:
+    """Compare `num_classes` with the categories of a parsed dataset (ppdet's Trainer parses it
+    when it builds its reader).
+
+    Fewer classes than categories fails deep in the label assigner (`gather_nd ... index_value:2
+    >= 2`) or, in evaluation, scores only some categories; it raises ConfigError naming both
+    numbers. More classes than categories only wastes outputs; it logs a warning.
+    """
+    categories = getattr(dataset, "cname2cid", None)
+    if not categories:
+        return  # a folder of images (TestDataset) has no annotations to compare with
+    num_classes, found = cfg.get("num_classes"), len(categories)
+    anno = dataset.get_anno() if hasattr(dataset, "get_anno") else owner
+    if num_classes < found:
+        raise ConfigError(f"num_classes is {num_classes}, but {owner} ({anno}) has {found} "
+                          f"categories: {', '.join(sorted(categories))}; set num_classes: "
+                          f"{found} (-o num_classes={found})")
+    if num_classes > found:
+        logger.warning(f"num_classes is {num_classes}, but {owner} ({anno}) has only {found} "
+                       f"categories; the other {num_classes - found} classes are never trained")

@@ -7,12 +7,19 @@ to the CPU where Paddle has no CUDA, and checks the result before anything is bu
 import argparse
 import glob
 import os
-from typing import Iterable, List, Optional
+import sys
+from typing import Callable, Iterable, List, Optional, Sequence
 
 from ppdet.utils.cli import merge_args
 
-from .checks import check_config
+from .checks import ConfigError, check_config
+from .checkpoints import CheckpointError
 from .config import load_config, parse_overrides, select_device
+from .weights import WeightsMismatchError
+
+# what a user can fix from the message alone: shown without a traceback
+USER_ERRORS = (ConfigError, CheckpointError, WeightsMismatchError, FileNotFoundError,
+               FileExistsError)
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
 
@@ -71,3 +78,23 @@ def image_paths(infer_img: Optional[str] = None, infer_dir: Optional[str] = None
         raise FileNotFoundError(f"--infer_dir {infer_dir!r} has no {'/'.join(IMAGE_EXTENSIONS)} "
                                 f"images")
     return paths
+
+
+def check_output_dir(images: Sequence[str], output_dir: str) -> None:
+    """Refuse an --output_dir where a picture with boxes would overwrite an input image."""
+    clashes = [path for path in images if os.path.realpath(path) ==
+               os.path.realpath(os.path.join(output_dir, os.path.basename(path)))]
+    if clashes:
+        names = ", ".join(os.path.basename(p) for p in clashes[:5])
+        more = f" and {len(clashes) - 5} more" if len(clashes) > 5 else ""
+        raise FileExistsError(f"--output_dir {output_dir!r} holds the input images: the pictures "
+                              f"with boxes would overwrite {names}{more}; choose another "
+                              f"--output_dir")
+
+
+def run_main(main: Callable[[], None]) -> None:
+    """Run a tool's `main`; a problem the user can fix ends it with the message and status 1."""
+    try:
+        main()
+    except USER_ERRORS as error:
+        sys.exit(f"error: {error}")

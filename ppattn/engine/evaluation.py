@@ -1,13 +1,16 @@
 """Keep the numbers ppdet's evaluation prints: a callback that writes them to JSON."""
 import json
 import os
-from typing import Dict, List
+from typing import Dict, List, Mapping, Optional
 
 from ppdet.engine.callbacks import Callback
 
 # the 12 numbers of pycocotools' COCOeval.summarize(), in its order
 COCO_STATS = ("AP", "AP50", "AP75", "APs", "APm", "APl",
               "AR1", "AR10", "AR100", "ARs", "ARm", "ARl")
+# where tools/train.py --eval keeps the history and tools/eval.py its results, side by side
+TRAINING_METRICS = "metrics.json"
+EVAL_METRICS = "eval_metrics.json"
 
 
 def named_stats(results: Dict) -> Dict[str, Dict[str, float]]:
@@ -20,25 +23,56 @@ def named_stats(results: Dict) -> Dict[str, Dict[str, float]]:
     return named
 
 
+def read_history(path: str) -> List[Dict]:
+    """The records already in `path` ([] when there is no file); an unreadable file is an
+    error, since writing over it would lose the history."""
+    if not os.path.exists(path):
+        return []
+    try:
+        with open(path, encoding="utf-8") as f:
+            history = json.load(f)
+    except (OSError, ValueError) as error:
+        raise ValueError(f"cannot read the metrics history {path!r} ({error}); move it away "
+                         f"or repair it, so that it is not overwritten") from error
+    if not isinstance(history, list):
+        raise ValueError(f"{path!r} is not a list of evaluation records; move it away")
+    return history
+
+
+def write_json_atomically(data, path: str) -> None:
+    """Write `data` as JSON to a temporary file beside `path`, then rename it over `path`."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    temporary = path + ".tmp"
+    with open(temporary, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=1)
+    os.replace(temporary, path)
+
+
 class MetricsRecorder(Callback):
     """After every evaluation, append its results (with the epoch) to a JSON list at `path`.
 
-    ppdet resets its metrics right after logging them, so this reads them at the end of the
-    eval epoch, before the reset. Only rank 0 writes.
+    The list already in `path` is kept: after a resume from epoch E, the records of epochs E and
+    later (from the run being replaced) give way to the new ones and the earlier ones stay.
+    `extra` is added to every record (tools/eval.py records the weights evaluated). ppdet resets
+    its metrics right after logging them, so this reads them at the end of the eval epoch,
+    before the reset. Only rank 0 writes.
     """
 
-    def __init__(self, trainer, path: str):
+    def __init__(self, trainer, path: str, extra: Optional[Mapping] = None):
         super().__init__(trainer)
         self.path = path
-        self.history: List[Dict] = []
+        self.extra = dict(extra or {})
+        self.history: List[Dict] = read_history(path)
 
     def on_epoch_end(self, status):
         if status.get("mode") != "eval" or getattr(self.model, "_local_rank", 0) != 0:
             return
-        record = {"epoch": status.get("epoch_id")}
+        record = {"epoch": status.get("epoch_id"), **self.extra}
         for metric in self.model._metrics:
             record.update(named_stats(metric.get_results()))
+        epoch = record["epoch"]
+        if epoch is not None:
+            self.history = [r for r in self.history
+                            if not isinstance(r.get("epoch"), int) or r["epoch"] < epoch]
         self.history.append(record)
-        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
-        with open(self.path, "w", encoding="utf-8") as f:
-            json.dump(self.history, f, indent=1)
+        write_json_atomically(self.history, self.path)

@@ -94,7 +94,26 @@ def test_ppdet_suffix_matching_would_misplace_the_classifier_fc():
     state = {"fc.weight": paddle.zeros([192, 192, 1, 1]), "fc.bias": paddle.zeros([192])}
     matched = checkpoint.match_state_dict(model.state_dict(), state)
     assert "stages.3.attn.fc.weight" in matched                 # a classifier in an ESE slot
-    assert not load_pretrained(model, state).loaded
+    with pytest.raises(ValueError, match="none of the"):
+        load_pretrained(model, state)
+
+
+def test_weights_matching_no_parameter_are_an_error_and_change_nothing():
+    model = AttnCSPResNet(**TINY)
+    before = model.stem.conv1.conv.weight.numpy().copy()
+    state = {"classifier.weight": paddle.zeros([4, 4]), "classifier.bias": paddle.zeros([4])}
+    with pytest.raises(ValueError, match=r"none of the \d+ parameters of AttnCSPResNet matches "
+                                         r"a state dict \(2 entries"):
+        load_pretrained(model, state)
+    np.testing.assert_array_equal(model.stem.conv1.conv.weight.numpy(), before)
+
+
+def test_truncated_pretrained_file_is_named(tmp_path):
+    path = tmp_path / "cut.pdparams"
+    paddle.save({"a": paddle.ones([1000])}, str(path))
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(ValueError, match=r"cannot read '.*cut.pdparams' \(100 bytes"):
+        load_pretrained(AttnCSPResNet(**TINY), str(path))
 
 
 def test_trainer_pretrain_weights_path_uses_exact_loading(tmp_path):

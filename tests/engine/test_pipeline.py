@@ -2,6 +2,7 @@
 Inference; then resuming from a checkpoint."""
 import json
 import os
+import shutil
 
 import numpy as np
 import paddle
@@ -36,10 +37,14 @@ def test_training_logs_progress_and_writes_checkpoints_and_metrics(trained):
 def test_eval_export_and_paddle_inference(trained, tmp_path):
     weights = str(trained["dir"] / "model_final")
     data = trained["data"]
-    result = run_tool([f"{TOOLS}/eval.py", "-c", DEMO, "--output_eval", str(tmp_path / "eval"),
-                       *tiny_options(data, f"weights={weights}")], cwd=str(tmp_path))
+    history = json.load(open(trained["dir"] / "metrics.json"))
+    result = run_tool([f"{TOOLS}/eval.py", "-c", DEMO, *tiny_options(data, f"weights={weights}")],
+                      cwd=str(tmp_path))
     assert "Average Precision  (AP) @[ IoU=0.50 " in result.stdout + result.stderr
-    assert "AP50" in json.load(open(tmp_path / "eval" / "metrics.json"))[0]["bbox"]
+    # beside the training history, which stays as it was
+    assert json.load(open(trained["dir"] / "metrics.json")) == history
+    record, = json.load(open(trained["dir"] / "eval_metrics.json"))
+    assert record["weights"] == weights and "AP50" in record["bbox"]
 
     run_tool([f"{TOOLS}/export_model.py", "-c", DEMO, "--output_dir", str(tmp_path / "inf"),
               *tiny_options(data, f"weights={weights}")], cwd=str(tmp_path))
@@ -78,10 +83,18 @@ def test_resume_restores_epoch_optimizer_state_and_ema(trained):
         np.testing.assert_array_equal(ema[key].numpy(), saved_ema[key].numpy(), err_msg=key)
 
 
-def test_resumed_training_continues_from_the_next_epoch(trained, tmp_path):
-    result = run_tool([f"{TOOLS}/train.py", "-c", DEMO, "-r", str(trained["dir"] / "0"),
+def test_resumed_training_continues_from_the_next_epoch_and_keeps_the_history(trained, tmp_path):
+    run = tmp_path / NAME
+    run.mkdir()
+    for name in ("0.pdparams", "0.pdopt", "0.pdema", "metrics.json"):
+        shutil.copy(trained["dir"] / name, run / name)
+    history = json.load(open(run / "metrics.json"))
+    result = run_tool([f"{TOOLS}/train.py", "-c", DEMO, "--eval", "-r", str(run / "0"),
                        "--output_dir", str(tmp_path), *tiny_options(trained["data"], "epoch=2")],
                       cwd=str(tmp_path))
     log = result.stderr + result.stdout
     assert "Epoch: [1] [0/4]" in log and "Epoch: [0]" not in log
-    assert (tmp_path / NAME / "model_final.pdparams").is_file()
+    assert (run / "model_final.pdparams").is_file()
+    resumed = json.load(open(run / "metrics.json"))
+    assert [m["epoch"] for m in resumed] == [0, 1]
+    assert resumed[0] == history[0]              # epoch 0 from the first run, kept

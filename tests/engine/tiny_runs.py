@@ -24,3 +24,13 @@ def run_tool(args, cwd, timeout=300):
     assert result.returncode == 0, (f"{' '.join(args)} failed ({result.returncode}):\n"
                                     f"{result.stdout[-3000:]}\n{result.stderr[-5000:]}")
     return result
+
+
+def run_failing_tool(args, cwd, timeout=300):
+    """Run `python <args>` like run_tool; assert it stopped with status 1 and no traceback (the
+    tools' way of reporting a problem the user can fix); return the finished process."""
+    result = subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True,
+                            timeout=timeout, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert result.returncode == 1 and "Traceback" not in result.stderr, (
+        f"{' '.join(args)} gave status {result.returncode}:\n{result.stderr[-5000:]}")
+    return result
