@@ -23,6 +23,7 @@ sublayer `<slot>.<level>`, so changing the block never renames ppdet's weights.
       output_attn: eca                      # on each output level, P6 included
 """
 from .custom_pan import AttnCustomCSPPAN
+from .fpn import AttnFPN
 from .levels import LevelAttention
 
-__all__ = ["AttnCustomCSPPAN", "LevelAttention"]
+__all__ = ["AttnCustomCSPPAN", "AttnFPN", "LevelAttention"]
