@@ -31,8 +31,8 @@ def parse_args():
                         help="write ESE's HardSigmoid gate as Mul, Add and Clip, for ONNX "
                              "consumers without HardSigmoid")
     parser.add_argument("--check", action="store_true",
-                        help="run ONNX Runtime and Paddle Inference on the same random image "
-                             "and print the largest differences")
+                        help="run ONNX Runtime and Paddle Inference on the same random image, "
+                             "match their detections and print PASS or FAIL (exit 1 on FAIL)")
     parser.add_argument("--batch", type=int, default=1,
                         help="images per check (more than 1 needs an exclude_nms=True export)")
     parser.add_argument("--latency", action="store_true",
@@ -57,8 +57,11 @@ def main():
         return
     feeds = sample_inputs(args.model_dir, batch=args.batch)
     if args.check:
-        for key, value in compare_runtimes(args.model_dir, feeds).items():
-            print(f"max difference ONNX Runtime vs Paddle Inference, {key}: {value}")
+        result = compare_runtimes(args.model_dir, feeds)
+        print(f"ONNX Runtime vs Paddle Inference: {result.summary()}")
+        if not result.passed:
+            sys.exit("error: ONNX Runtime's outputs differ from Paddle Inference's; do not "
+                     "deploy this ONNX file")
     if args.latency:
         for label, ms in latency_table(args.model_dir, feeds, repeats=args.repeats).items():
             print(f"{label}: {ms if isinstance(ms, str) else f'{ms:.1f} ms (median)'}")

@@ -28,15 +28,16 @@ HardSigmoid is standard ONNX (opset 6) and runs in ONNX Runtime and TensorRT; fo
 without it, `convert_to_onnx(..., keep_hardsigmoid=False)` (`--no_hardsigmoid`) writes it as
 Mul, Add and Clip.
 """
-from .compare import compare_runtimes, has_nms, output_differences, sample_inputs
+from .compare import Comparison, compare_outputs, compare_runtimes, has_nms, match_detections, \
+    sample_inputs
 from .latency import CPU_CONFIGS, latency_table, median_latency_ms, run_times_ms
 from .onnx_export import convert_to_onnx, decompose_hardsigmoid, float32_interp_scales, \
     onnx_operators, require
 from .predictor import DeployPredictor, preprocess, read_infer_cfg, sort_detections
 from .runtimes import RUNTIMES, OnnxRuntime, PaddleRuntime, open_runtime
 
-__all__ = ["CPU_CONFIGS", "DeployPredictor", "OnnxRuntime", "PaddleRuntime", "RUNTIMES",
-           "compare_runtimes", "convert_to_onnx", "decompose_hardsigmoid",
-           "float32_interp_scales", "has_nms", "latency_table", "median_latency_ms",
-           "onnx_operators", "open_runtime", "output_differences", "preprocess",
+__all__ = ["CPU_CONFIGS", "Comparison", "DeployPredictor", "OnnxRuntime", "PaddleRuntime",
+           "RUNTIMES", "compare_outputs", "compare_runtimes", "convert_to_onnx",
+           "decompose_hardsigmoid", "float32_interp_scales", "has_nms", "latency_table",
+           "match_detections", "median_latency_ms", "onnx_operators", "open_runtime", "preprocess",
            "read_infer_cfg", "require", "run_times_ms", "sample_inputs", "sort_detections"]

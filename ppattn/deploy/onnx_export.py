@@ -13,11 +13,23 @@ Two traps of paddle2onnx 2.1.0 under Paddle 3.3.1, and what this module does abo
    numpy to 2.x and broke paddledet (needs numpy<1.24). We call the converter with the optimizer
    off, and restore POLYGRAPHY_AUTOINSTALL_DEPS in case anything set it. onnxruntime does its own
    graph optimisation when it loads the model.
+
+Two ways it fails silently or hard, and what this module does about them:
+
+3. Faster R-CNN's and EPSANet-FPN's graphs hold `generate_proposals`,
+   `distribute_fpn_proposals` and `roi_align`, which paddle2onnx 2.1.0 cannot convert: it aborts
+   the process (SIGABRT) without naming them. `convert_to_onnx` looks for them first and
+   refuses, naming the operators.
+4. A truncated `model.pdiparams` converts "successfully" into an ONNX file without the missing
+   weights, which ONNX Runtime then rejects. `convert_to_onnx` loads the Paddle model before
+   converting, checks the result with `onnx.checker` and runs it once in ONNX Runtime; a file
+   that fails is deleted, never reported as written.
 """
 import contextlib
 import importlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections import Counter
@@ -25,11 +37,15 @@ from typing import Dict, Iterator
 
 import numpy as np
 
+from ..inference import create_predictor
+
 ONNX_FILE = "model.onnx"
 DEFAULT_OPSET = 11
 # paddle2onnx 2.1.0's names for its optimisers; "None" (a string) writes the graph as converted
 _NO_OPTIMIZER = "None"
 _AUTOINSTALL = "POLYGRAPHY_AUTOINSTALL_DEPS"
+# operators of ppdet's two-stage detectors that paddle2onnx 2.1.0 cannot convert (it aborts)
+UNCONVERTIBLE_OPERATORS = ("generate_proposals", "distribute_fpn_proposals", "roi_align")
 
 
 def require(module: str):
@@ -79,6 +95,49 @@ def _model_files(model_dir: str):
     return graph, params
 
 
+def graph_operators(graph: dict) -> set:
+    """Names of the operators in a PIR JSON graph (`pd_op.conv2d` is stored as `1.conv2d`)."""
+    return set(re.findall(r'"#":\s*"1\.([A-Za-z0-9_]+)"', json.dumps(graph)))
+
+
+def check_convertible(graph: dict, graph_file: str) -> None:
+    """Raise a RuntimeError naming the operators of `graph` that paddle2onnx cannot convert."""
+    found = sorted(graph_operators(graph) & set(UNCONVERTIBLE_OPERATORS))
+    if found:
+        raise RuntimeError(f"{graph_file!r} holds {', '.join(found)}, which paddle2onnx cannot "
+                           f"convert (two-stage detectors such as Faster R-CNN); deploy this "
+                           f"model with Paddle Inference (tools/infer.py --model_dir) instead")
+
+
+def check_paddle_model(model_dir: str) -> None:
+    """Load the exported model in Paddle Inference; a RuntimeError names an unreadable file."""
+    try:
+        create_predictor(os.path.join(model_dir, "model"), onednn="off")
+    except (RuntimeError, ValueError) as error:
+        reason = " ".join(str(error).split())[-300:]
+        raise RuntimeError(f"Paddle cannot load the exported model in {model_dir!r} "
+                           f"(model.pdiparams truncated or not written with this model.json?): "
+                           f"{reason}; export it again with tools/export_model.py") from error
+
+
+def check_onnx_file(onnx_file: str, model_dir: str) -> None:
+    """Check `onnx_file` with onnx.checker and one ONNX Runtime run on sample inputs; delete
+    it and raise a RuntimeError naming the problem if either fails."""
+    onnx = require("onnx")
+    # both import this module (for ONNX_FILE and require): import them here, not at the top
+    from .compare import sample_inputs
+    from .runtimes import OnnxRuntime
+    try:
+        onnx.checker.check_model(onnx_file, full_check=True)
+        OnnxRuntime(onnx_file).run(sample_inputs(model_dir))
+    except Exception as error:   # onnx and onnxruntime raise their own exception types
+        os.remove(onnx_file)
+        reason = " ".join(str(error).split())[:300]
+        raise RuntimeError(f"the converted ONNX model does not run ({reason}); nothing was "
+                           f"written. Check {model_dir!r} with tools/infer.py --model_dir, "
+                           f"then convert again") from error
+
+
 @contextlib.contextmanager
 def _no_autoinstall() -> Iterator[None]:
     before = os.environ.pop(_AUTOINSTALL, None)
@@ -126,12 +185,16 @@ def convert_to_onnx(model_dir: str, save_file: str = "", opset_version: int = DE
     Returns the path written. The ONNX model has the Paddle model's inputs and outputs, in the
     same order and with the same names as Paddle Inference lists them. With
     `keep_hardsigmoid=False` HardSigmoid nodes are decomposed (see `decompose_hardsigmoid`).
+    The model is loaded in Paddle first and the result is checked and run once (see the module
+    docstring); a RuntimeError names any failure.
     """
     paddle2onnx = require("paddle2onnx")
     graph_file, params_file = _model_files(model_dir)
     save_file = save_file or os.path.join(model_dir, ONNX_FILE)
     with open(graph_file, encoding="utf-8") as f:
         graph = json.load(f)
+    check_convertible(graph, graph_file)
+    check_paddle_model(model_dir)
     float32_interp_scales(graph)
     work = tempfile.mkdtemp(prefix="ppattn_onnx_")
     try:
@@ -157,6 +220,7 @@ def convert_to_onnx(model_dir: str, save_file: str = "", opset_version: int = DE
     os.makedirs(os.path.dirname(os.path.abspath(save_file)), exist_ok=True)
     with open(save_file, "wb") as f:
         f.write(onnx_bytes)
+    check_onnx_file(save_file, model_dir)
     return save_file
 
 

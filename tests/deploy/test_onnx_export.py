@@ -9,15 +9,11 @@ import numpy as np
 import pytest
 
 from ppattn import ATTENTIONS
-from ppattn.deploy import compare_runtimes, convert_to_onnx, float32_interp_scales, \
-    onnx_operators, open_runtime, output_differences, sample_inputs
+from ppattn.deploy import compare_outputs, compare_runtimes, convert_to_onnx, \
+    float32_interp_scales, onnx_operators, open_runtime, sample_inputs
 
 from detectors import needs_onnx
 
-# ONNX Runtime vs Paddle Inference, both float32 on the CPU. Boxes are in pixels of a 240 px
-# image (coordinates up to ~1000 with random weights); scores are probabilities.
-BOX_ATOL = 1e-2
-SCORE_ATOL = 1e-5
 BLOCKS = sorted(ATTENTIONS) + ["ge_extent2"]
 
 
@@ -89,10 +85,9 @@ def test_every_block_exports_to_onnx_and_matches_paddle_inference(exported, bloc
     _, model_dir = exported(block)
     onnx_file = convert_to_onnx(model_dir)
     print(block, "operators:", onnx_operators(onnx_file))
-    diff = compare_runtimes(model_dir, sample_inputs(model_dir))
-    print(block, "ONNX Runtime vs Paddle Inference:", diff)
-    assert diff["count"] == 0 and diff["labels"] == 0, diff
-    assert diff["boxes"] < BOX_ATOL and diff["scores"] < SCORE_ATOL, diff
+    result = compare_runtimes(model_dir, sample_inputs(model_dir))
+    print(block, "ONNX Runtime vs Paddle Inference:", result.summary())
+    assert result.passed, result.summary()
 
 
 @needs_onnx
@@ -103,9 +98,8 @@ def test_hardsigmoid_can_be_written_as_mul_add_clip(exported):
     operators = onnx_operators(convert_to_onnx(model_dir, keep_hardsigmoid=False))
     assert "HardSigmoid" not in operators and "Clip" in operators
     after = open_runtime(model_dir, "onnx").run(sample_inputs(model_dir))
-    diff = output_differences(before, after)
-    assert diff["count"] == 0 and diff["labels"] == 0, diff
-    assert diff["boxes"] < BOX_ATOL and diff["scores"] < SCORE_ATOL, diff
+    result = compare_outputs(before, after)
+    assert result.passed, result.summary()
 
 
 @needs_onnx
@@ -131,8 +125,8 @@ def test_export_without_nms_runs_batches_in_onnx_runtime(exported):
     assert boxes.shape[0] == scores.shape[0] == 2 and boxes.shape[2] == 4
     assert scores.shape[1] == 3                                  # the shapes' 3 classes
     assert not np.allclose(boxes[0], boxes[1])                   # two different images
-    diff = output_differences(paddle_out, onnx_out)
-    assert diff["boxes"] < BOX_ATOL and diff["scores"] < SCORE_ATOL, diff
+    result = compare_outputs(paddle_out, onnx_out)
+    assert result.passed, result.summary()
 
 
 @needs_onnx
@@ -141,6 +135,5 @@ def test_tensorrt_flavoured_export_converts_and_matches_paddle_inference(exporte
     TensorRT here, so check that it still exports, converts and runs on the CPU."""
     _, model_dir = exported("ese", "trt=True")
     convert_to_onnx(model_dir)
-    diff = compare_runtimes(model_dir, sample_inputs(model_dir))
-    assert diff["count"] == 0 and diff["labels"] == 0, diff
-    assert diff["boxes"] < BOX_ATOL and diff["scores"] < SCORE_ATOL, diff
+    result = compare_runtimes(model_dir, sample_inputs(model_dir))
+    assert result.passed, result.summary()
