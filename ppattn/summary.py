@@ -2,8 +2,7 @@
 import inspect
 from typing import Dict, List
 
-import paddle
-
+from .layers.protocol import block_flops
 from .registry import ATTENTIONS, build_attention
 
 
@@ -18,25 +17,29 @@ def paper_of(cls: type) -> str:
 def block_rows(channels: int = 256, height: int = 40, width: int = 40) -> List[Dict]:
     """Describe every registered block built with defaults for a [1, C, H, W] input.
 
-    `layer_flops` counts the multiply-adds of conv and linear sublayers as `paddle.flops` does;
-    the pooling and the final scale (about 2 * C * H * W more for every block) are not in it.
+    `flops` is the block's own count (`flops(input_shape)`, rules in ppattn.layers.flop_count):
+    conv and linear multiply-adds plus the pooling, activations, gates and the final scale.
+    A block whose defaults don't fit C gets its error instead of params and FLOPs.
     """
     rows = []
     for name in sorted(ATTENTIONS):
-        block = build_attention(name, channels)
-        rows.append({
-            "name": name,
-            "class": type(block).__name__,
-            "paper": paper_of(type(block)),
-            "params": int(sum(p.size for p in block.parameters())),
-            "layer_flops": int(paddle.flops(block, [1, channels, height, width])),
-        })
+        cls = ATTENTIONS[name]
+        row = {"name": name, "class": cls.__name__, "paper": paper_of(cls)}
+        try:
+            block = build_attention(name, channels)
+        except (TypeError, ValueError) as error:
+            rows.append({**row, "error": str(error)})
+            continue
+        rows.append({**row, "params": int(sum(p.size for p in block.parameters())),
+                     "flops": block_flops(block, [1, channels, height, width])})
     return rows
 
 
 def markdown_table(rows: List[Dict]) -> str:
     """Format `block_rows` output as a Markdown table."""
-    lines = ["| name | class | paper | params | layer FLOPs |", "|---|---|---|---:|---:|"]
-    lines += [f"| {r['name']} | {r['class']} | {r['paper']} | {r['params']:,} | "
-              f"{r['layer_flops']:,} |" for r in rows]
+    lines = ["| name | class | paper | params | FLOPs |", "|---|---|---|---:|---:|"]
+    for r in rows:
+        cost = (f"can't build: {r['error']} | |" if "error" in r else
+                f"{r['params']:,} | {r['flops']:,} |")
+        lines.append(f"| {r['name']} | {r['class']} | {r['paper']} | {cost}")
     return "\n".join(lines)

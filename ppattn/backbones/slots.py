@@ -8,8 +8,8 @@ from typing import List, Mapping, Optional, Tuple
 
 import paddle.nn as nn
 
-from ..registry import ATTENTIONS, AttentionSpec, accepted_arguments, build_attention, \
-    resolve_attention
+from ..layers.protocol import replaces_conv
+from ..registry import ATTENTIONS, AttentionSpec, build_attention, resolve_attention
 from .identity import init_as_identity
 
 INIT_KEY = "init"
@@ -48,9 +48,8 @@ def _resolve(spec: AttentionSpec, where: str):
 
 
 def replacement_names() -> str:
-    """Names of the registered blocks that can replace a conv (they take out_channels, stride)."""
-    return ", ".join(sorted(name for name, cls in ATTENTIONS.items()
-                            if set(_SHAPE_ARGUMENTS) <= set(accepted_arguments(cls))))
+    """Names of the registered blocks that replace a conv (they take out_channels, stride)."""
+    return ", ".join(sorted(name for name, cls in ATTENTIONS.items() if replaces_conv(cls)))
 
 
 def build_in_place(spec: AttentionSpec, channels: int, where: str) -> Optional[nn.Layer]:
@@ -81,19 +80,19 @@ def build_replacement(spec: AttentionSpec, in_channels: int, out_channels: int, 
     if cls is None:
         raise ValueError(f"{where}: a replacement needs a block, got {spec!r}; "
                          f"accepted: {replacement_names()}")
-    if not set(_SHAPE_ARGUMENTS) <= set(accepted_arguments(cls)):
+    if not replaces_conv(cls):
         raise ValueError(f"{where}: {cls.__name__} keeps its input shape and cannot replace a "
                          f"conv; accepted: {replacement_names()}")
     for key in _SHAPE_ARGUMENTS:
         if key in kwargs:
             raise TypeError(f"{where}: {key} of a replacement is set by the backbone, got "
                             f"{key}={kwargs[key]!r}")
-    if init == "identity":
-        raise ValueError(f"{where}: init 'identity' is not meaningful for {cls.__name__}, which "
-                         f"replaces a conv rather than gating one")
     name = spec if isinstance(spec, str) else spec["name"]
     full = {**kwargs, "name": name, "out_channels": out_channels, "stride": stride}
-    return build_attention(full, in_channels)
+    block = build_attention(full, in_channels)
+    if init == "identity":
+        init_as_identity(block, where)
+    return block
 
 
 def check_spec(spec: AttentionSpec, where: str) -> None:

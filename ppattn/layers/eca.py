@@ -1,12 +1,14 @@
 """Efficient Channel Attention: a 1-D convolution across pooled channels."""
 import math
-from typing import Optional
+from typing import Dict, Optional, Sequence
 
 import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
 from .common import channel_scale, check_input, check_positive, spatial_mean
+from .flop_count import numel
+from .protocol import AttentionBlock
 
 
 def eca_kernel_size(channels: int, gamma: float = 2, b: float = 1) -> int:
@@ -18,7 +20,7 @@ def eca_kernel_size(channels: int, gamma: float = 2, b: float = 1) -> int:
     return t if t % 2 else t + 1
 
 
-class ECALayer(nn.Layer):
+class ECALayer(AttentionBlock):
     """Efficient Channel Attention.
 
     Wang et al., "ECA-Net: Efficient Channel Attention for Deep Convolutional
@@ -50,12 +52,29 @@ class ECALayer(nn.Layer):
         self.conv = nn.Conv1D(1, 1, kernel_size, padding=(kernel_size - 1) // 2,
                               bias_attr=False)
 
-    def forward(self, x: paddle.Tensor) -> paddle.Tensor:
+    def scale(self, x: paddle.Tensor) -> paddle.Tensor:
+        """Return the gate, [N, C, H, W] -> [N, 1, 1, C]."""
         check_input("ECALayer", x, self.channels)
         pooled = spatial_mean(x)                      # [N, C]
         # the 1-D conv as a 2-D one over a [N, 1, 1, C] row: Paddle's Conv1D adds transposes
         # and costs several times more; the weight stays `conv.weight` [1, 1, k]
         row = pooled.reshape([0, 1, 1, -1])
         pad = (self.kernel_size - 1) // 2
-        scale = F.conv2d(row, self.conv.weight.unsqueeze(2), padding=[0, pad])
-        return channel_scale(x, F.sigmoid(scale))     # scale: [N, 1, 1, C]
+        return F.sigmoid(F.conv2d(row, self.conv.weight.unsqueeze(2), padding=[0, pad]))
+
+    def forward(self, x: paddle.Tensor) -> paddle.Tensor:
+        return channel_scale(x, self.scale(x))
+
+    def flops(self, input_shape: Sequence[int]) -> int:
+        n, c = int(input_shape[0]), int(input_shape[1])
+        # mean, the k-tap conv (no bias) at every channel, the gate, the scale multiply
+        return 2 * numel(input_shape) + n * c * self.kernel_size + n * c
+
+    def init_identity(self) -> None:
+        raise ValueError("init 'identity' is impossible for ECALayer: its conv has no bias, so "
+                         "no weight makes sigmoid(w * pooled) near 1 for every input (a zero "
+                         "kernel gives exactly 0.5)")
+
+    def attention_maps(self, x: paddle.Tensor) -> Dict[str, paddle.Tensor]:
+        """{'channel': [N, C, 1, 1]}, the gate each channel is multiplied by."""
+        return {"channel": self.scale(x).reshape([0, -1, 1, 1])}

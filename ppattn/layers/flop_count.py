@@ -27,16 +27,21 @@ def conv_output_size(size: int, kernel: int, stride: int, padding: int, dilation
     return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
 
 
-def conv_flops(conv: nn.Conv2D, input_shape: Sequence[int]) -> int:
-    """Multiply-adds (+ bias adds) of a Conv2D on an [N, C_in, H, W] input."""
-    n, _, h, w = input_shape
+def conv_output_shape(conv: nn.Conv2D, input_shape: Sequence[int]) -> list:
+    """[N, C_out, H_out, W_out] of a Conv2D on an [N, C_in, H, W] input."""
+    n, _, h, w = (int(d) for d in input_shape)
     kh, kw = conv._kernel_size
     sh, sw = conv._stride
     ph, pw = _pair_padding(conv._padding)
     dh, dw = conv._dilation
-    out_h = conv_output_size(h, kh, sh, ph, dh)
-    out_w = conv_output_size(w, kw, sw, pw, dw)
-    outputs = n * conv._out_channels * out_h * out_w
+    return [n, conv._out_channels, conv_output_size(h, kh, sh, ph, dh),
+            conv_output_size(w, kw, sw, pw, dw)]
+
+
+def conv_flops(conv: nn.Conv2D, input_shape: Sequence[int]) -> int:
+    """Multiply-adds (+ bias adds) of a Conv2D on an [N, C_in, H, W] input."""
+    kh, kw = conv._kernel_size
+    outputs = numel(conv_output_shape(conv, input_shape))
     per_output = (conv._in_channels // conv._groups) * kh * kw
     return outputs * per_output + (outputs if conv.bias is not None else 0)
 

@@ -1,6 +1,6 @@
 """Gather-Excite: gather context over an extent, excite every position with it."""
 import math
-from typing import Optional
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import paddle
 import paddle.nn as nn
@@ -8,6 +8,8 @@ import paddle.nn.functional as F
 
 from .common import Activation, channel_scale, check_input, check_positive, get_activation, \
     pointwise, spatial_mean
+from .flop_count import conv_flops, conv_output_shape, conv_output_size, numel
+from .protocol import AttentionBlock, open_gate
 
 
 def ge_rd_channels(channels: int, rd_ratio: float, rd_divisor: int) -> int:
@@ -43,6 +45,7 @@ class _ParamGather(nn.Layer):
 
     def __init__(self, channels: int, kernels_and_strides, norm: bool, act):
         super().__init__()
+        self.norm = norm
         self.steps = []
         for i, (kernel, stride, padding) in enumerate(kernels_and_strides, start=1):
             conv = nn.Conv2D(channels, channels, kernel, stride=stride, padding=padding,
@@ -62,8 +65,18 @@ class _ParamGather(nn.Layer):
                 x = layer(x)
         return x
 
+    def flops(self, shape: List[int]) -> Tuple[int, List[int]]:
+        """(FLOPs, output shape) on an input of `shape`: convs, BN at 2 and act at 1 per element."""
+        total = 0
+        for i, step in enumerate(self.steps):
+            total += numel(shape) if i else 0
+            total += conv_flops(step[0], shape)
+            shape = conv_output_shape(step[0], shape)
+            total += 2 * numel(shape) if self.norm else 0
+        return total, shape
 
-class GatherExcite(nn.Layer):
+
+class GatherExcite(AttentionBlock):
     """Gather-Excite.
 
     Hu et al., "Gather-Excite: Exploiting Feature Context in Convolutional Neural Networks",
@@ -93,6 +106,8 @@ class GatherExcite(nn.Layer):
 
     Shape:
         x: [N, C, H, W] -> [N, C, H, W]
+        attention_maps(x): {'channel': [N, C, 1, 1]} for the parameter-free global gather, else
+        {'context': [N, C, H, W]}, the gate at every position.
     """
 
     def __init__(self, channels: int, feat_size: Optional[int] = None, extra_params: bool = False,
@@ -109,7 +124,9 @@ class GatherExcite(nn.Layer):
         self.feat_size = feat_size
         self.act = get_activation(act, "GatherExcite", "act")
         self.gate = get_activation(gate, "GatherExcite", "gate")
-        self.gather = self._build_gather(extra_params, norm) if extra_params else None
+        self.gather = self._build_gather(norm) if extra_params else None
+        # decided here, not by a traced branch: the global mean needs no resize back
+        self._pooled = self.gather is None and extent == 0
         if use_mlp:
             rd = rd_channels or ge_rd_channels(channels, rd_ratio, rd_divisor)
             check_positive("GatherExcite", "rd_channels", rd)
@@ -117,7 +134,7 @@ class GatherExcite(nn.Layer):
         else:
             self.mlp = None
 
-    def _build_gather(self, extra_params: bool, norm: bool) -> _ParamGather:
+    def _build_gather(self, norm: bool) -> _ParamGather:
         if self.extent == 0:
             if self.feat_size is None:
                 raise ValueError("GatherExcite: a learned global gather (extra_params, extent 0) "
@@ -151,14 +168,59 @@ class GatherExcite(nn.Layer):
             raise ValueError(f"GatherExcite: input {height}x{width} is smaller than "
                              f"feat_size {self.feat_size}")
 
-    def forward(self, x: paddle.Tensor) -> paddle.Tensor:
+    def scale(self, x: paddle.Tensor) -> paddle.Tensor:
+        """Return the gate: [N, C] after the parameter-free global gather, else [N, C, H, W]."""
         check_input("GatherExcite", x, self.channels)
         context = self._gather(x)
-        pooled = self.gather is None and self.extent == 0   # decided here, not by a traced branch
         if self.mlp is not None:
-            context = self.mlp.on_pooled(context) if pooled else self.mlp(context)
-        if pooled:
-            return channel_scale(x, self.gate(context))
+            context = self.mlp.on_pooled(context) if self._pooled else self.mlp(context)
+        if self._pooled:
+            return self.gate(context)
         # nearest resize of a 1x1 map is a broadcast, so this is right at any size
         context = F.interpolate(context, size=paddle.shape(x)[2:], mode="nearest")
-        return x * self.gate(context)
+        return self.gate(context)
+
+    def forward(self, x: paddle.Tensor) -> paddle.Tensor:
+        gate = self.scale(x)
+        return channel_scale(x, gate) if self._pooled else x * gate
+
+    def _gather_flops(self, shape: List[int]) -> Tuple[int, List[int]]:
+        """(FLOPs, context shape) of the gather; pooling windows count padded positions too."""
+        if self.gather is not None:
+            return self.gather.flops(shape)
+        n, c, height, width = shape
+        if self.extent == 0:
+            reduce, context = numel(shape), [n, c, 1, 1]
+        else:
+            kernel, stride, padding = 2 * self.extent - 1, self.extent, self.extent - 1
+            context = [n, c, conv_output_size(height, kernel, stride, padding),
+                       conv_output_size(width, kernel, stride, padding)]
+            reduce = numel(context) * kernel * kernel
+        if self.add_maxpool:            # a max over the same windows, then 0.5 * a + 0.5 * b
+            return 2 * reduce + 3 * numel(context), context
+        return reduce, context
+
+    def flops(self, input_shape: Sequence[int]) -> int:
+        shape = [int(d) for d in input_shape]
+        total, context = self._gather_flops(shape)
+        if self.mlp is not None:
+            hidden = conv_output_shape(self.mlp.fc1, context)
+            total += (conv_flops(self.mlp.fc1, context) + numel(hidden) +
+                      conv_flops(self.mlp.fc2, hidden))
+        gated = context if self._pooled else shape      # the gate runs after the resize
+        return total + numel(gated) + numel(shape)      # gate, scale multiply
+
+    def init_identity(self) -> None:
+        if self.mlp is not None:
+            open_gate(self.mlp.fc2, self.gate, "GatherExcite")
+        elif self.gather is not None and self.gather.norm:
+            open_gate(self.gather.steps[-1][-1], self.gate, "GatherExcite")
+        else:
+            raise ValueError("init 'identity' needs GatherExcite with use_mlp=True, or "
+                             "extra_params=True with norm=True; got a gate without parameters")
+
+    def attention_maps(self, x: paddle.Tensor) -> Dict[str, paddle.Tensor]:
+        gate = self.scale(x)
+        if self._pooled:
+            return {"channel": gate.reshape([0, -1, 1, 1])}
+        return {"context": gate}

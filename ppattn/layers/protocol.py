@@ -63,6 +63,14 @@ def identity_bias(gate: Callable, owner: str) -> float:
     return inverse(IDENTITY_GATE)
 
 
+def open_gate(layer: nn.Layer, gate: Callable, owner: str) -> None:
+    """Zero the weights of `layer`, the layer feeding `gate`, and set its bias so the gate
+    outputs IDENTITY_GATE for every input: what `init_identity` does in a gating block."""
+    bias = identity_bias(gate, owner)
+    layer.weight.set_value(paddle.zeros_like(layer.weight))
+    layer.bias.set_value(paddle.full_like(layer.bias, bias))
+
+
 def _require(block: nn.Layer, capability: str):
     method = getattr(block, capability, None)
     if not callable(method):

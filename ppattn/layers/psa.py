@@ -1,11 +1,13 @@
 """Pyramid Split Attention, the multi-scale block of EPSANet."""
-from typing import Optional, Sequence
+from typing import Dict, Optional, Sequence
 
 import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
 from .common import check_input, check_positive
+from .flop_count import conv_flops, conv_output_shape, numel
+from .protocol import AttentionBlock
 from .se import SELayer
 
 _BRANCHES = 4
@@ -27,7 +29,7 @@ def _check_divisible(in_channels: int, out_channels: int, conv_groups: Sequence[
                          f"reduction ({reduction})")
 
 
-class PSAModule(nn.Layer):
+class PSAModule(AttentionBlock):
     """Pyramid Split Attention.
 
     Zhang et al., "EPSANet: An Efficient Pyramid Squeeze Attention Block on Convolutional
@@ -50,7 +52,11 @@ class PSAModule(nn.Layer):
 
     Shape:
         x: [N, C_in, H, W] -> [N, C_out, ceil(H / stride), ceil(W / stride)]
+        attention_maps(x): {'branch': [N, 4, C_out / 4, 1, 1]}, the softmax weight of each
+        branch (in branch order 1..4) per channel.
     """
+
+    replaces_conv = True
 
     def __init__(self, in_channels: int, out_channels: Optional[int] = None,
                  conv_kernels: Sequence[int] = (3, 5, 7, 9), stride: int = 1,
@@ -73,13 +79,32 @@ class PSAModule(nn.Layer):
                 bias_attr=False))
         self.se = SELayer(split, reduction=reduction)
 
-    def forward(self, x: paddle.Tensor) -> paddle.Tensor:
+    def _branches_and_weights(self, x: paddle.Tensor):
         check_input("PSAModule", x, self.in_channels)
         convs = (self.conv_1, self.conv_2, self.conv_3, self.conv_4)
         branches = paddle.stack([conv(x) for conv in convs], axis=1)        # [N, 4, C/4, H, W]
-        flat = branches.flatten(0, 1)                                       # [N*4, C/4, H, W]
-        scores = self.se.scale(flat)                                        # [N*4, C/4]
+        scores = self.se.scale(branches.flatten(0, 1))                      # [N*4, C/4]
         weights = F.softmax(scores.reshape([-1, _BRANCHES, self.out_channels // _BRANCHES, 1, 1]),
                             axis=1)
+        return branches, weights
+
+    def forward(self, x: paddle.Tensor) -> paddle.Tensor:
+        branches, weights = self._branches_and_weights(x)
         weighted = branches * weights                                       # [N, 4, C/4, H, W]
         return weighted.flip(axis=1).flatten(1, 2)                          # order 4, 3, 2, 1
+
+    def flops(self, input_shape: Sequence[int]) -> int:
+        convs = (self.conv_1, self.conv_2, self.conv_3, self.conv_4)
+        branch = conv_output_shape(self.conv_1, input_shape)               # [N, C/4, H', W']
+        se = self.se.scale_flops([branch[0] * _BRANCHES, *branch[1:]])
+        weights = branch[0] * self.out_channels
+        # convs, the shared SE's scores, softmax at 3 per weight, the weighting multiply
+        return (sum(conv_flops(conv, input_shape) for conv in convs) + se + 3 * weights +
+                _BRANCHES * numel(branch))
+
+    def init_identity(self) -> None:
+        raise ValueError("init 'identity' is not meaningful for PSAModule, which replaces a conv "
+                         "rather than gating one")
+
+    def attention_maps(self, x: paddle.Tensor) -> Dict[str, paddle.Tensor]:
+        return {"branch": self._branches_and_weights(x)[1]}

@@ -1,16 +1,18 @@
 """Squeeze-and-Excitation and its single-FC variant, Effective SE."""
-from typing import Optional
+from typing import Dict, Optional, Sequence
 
 import paddle
 import paddle.nn as nn
 
 from .common import Activation, channel_scale, check_input, check_positive, get_activation, \
     pointwise, spatial_mean
+from .flop_count import conv_flops, linear_flops, numel
+from .protocol import AttentionBlock, open_gate
 
 _FC_KINDS = ("conv", "linear")
 
 
-class SELayer(nn.Layer):
+class SELayer(AttentionBlock):
     """Squeeze-and-Excitation.
 
     Hu et al., "Squeeze-and-Excitation Networks", CVPR 2018. https://arxiv.org/abs/1709.01507
@@ -65,8 +67,28 @@ class SELayer(nn.Layer):
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:
         return channel_scale(x, self.scale(x))
 
+    def scale_flops(self, input_shape: Sequence[int]) -> int:
+        """FLOPs of `scale(x)`: the mean, both FCs, the activation between them and the gate."""
+        n, c = int(input_shape[0]), int(input_shape[1])
+        if self.fc_kind == "conv":
+            fcs = (conv_flops(self.fc1, [n, c, 1, 1]) +
+                   conv_flops(self.fc2, [n, self.rd_channels, 1, 1]))
+        else:
+            fcs = linear_flops(self.squeeze, n) + linear_flops(self.extract, n)
+        return numel(input_shape) + fcs + n * self.rd_channels + n * c
 
-class EffectiveSELayer(nn.Layer):
+    def flops(self, input_shape: Sequence[int]) -> int:
+        return self.scale_flops(input_shape) + numel(input_shape)        # + the scale multiply
+
+    def init_identity(self) -> None:
+        open_gate(self.fc2 if self.fc_kind == "conv" else self.extract, self.gate, "SELayer")
+
+    def attention_maps(self, x: paddle.Tensor) -> Dict[str, paddle.Tensor]:
+        """{'channel': [N, C, 1, 1]}, the gate each channel is multiplied by."""
+        return {"channel": self.scale(x).reshape([0, -1, 1, 1])}
+
+
+class EffectiveSELayer(AttentionBlock):
     """Effective Squeeze-Excitation: SE with one C -> C FC and no bottleneck.
 
     Lee and Park, "CenterMask: Real-Time Anchor-Free Instance Segmentation", CVPR 2020.
@@ -90,6 +112,22 @@ class EffectiveSELayer(nn.Layer):
         self.fc = nn.Conv2D(channels, channels, 1)
         self.act = get_activation(act, "EffectiveSELayer", "act")
 
-    def forward(self, x: paddle.Tensor) -> paddle.Tensor:
+    def scale(self, x: paddle.Tensor) -> paddle.Tensor:
+        """Return the gate, [N, C, H, W] -> [N, C]."""
         check_input("EffectiveSELayer", x, self.channels)
-        return channel_scale(x, self.act(pointwise(self.fc, spatial_mean(x))))
+        return self.act(pointwise(self.fc, spatial_mean(x)))
+
+    def forward(self, x: paddle.Tensor) -> paddle.Tensor:
+        return channel_scale(x, self.scale(x))
+
+    def flops(self, input_shape: Sequence[int]) -> int:
+        n, c = int(input_shape[0]), int(input_shape[1])
+        # mean, fc, gate, scale multiply
+        return 2 * numel(input_shape) + conv_flops(self.fc, [n, c, 1, 1]) + n * c
+
+    def init_identity(self) -> None:
+        open_gate(self.fc, self.act, "EffectiveSELayer")
+
+    def attention_maps(self, x: paddle.Tensor) -> Dict[str, paddle.Tensor]:
+        """{'channel': [N, C, 1, 1]}, the gate each channel is multiplied by."""
+        return {"channel": self.scale(x).reshape([0, -1, 1, 1])}

@@ -43,7 +43,9 @@ def test_every_position_block_and_stage_runs_forward_and_backward(depth, positio
                 if key.endswith(slot or ("se", "attn_conv1", "attn_conv2", "attn_add"))]
     assert inserted, f"no block at {position} in stage {stage}"
     for layer in inserted:
-        assert all(p.grad is not None for p in layer.parameters()), f"{name} at {position}"
+        # BN running statistics are parameters too, but never learn
+        learning = [p for p in layer.parameters() if not p.stop_gradient]
+        assert all(p.grad is not None for p in learning), f"{name} at {position}"
     others = [k for k in model.state_dict() if ".se." in k or ".attn_" in k or "conv.conv_" in k]
     assert all(k.startswith(f"res{stage + 2}.") for k in others)
 

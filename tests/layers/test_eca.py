@@ -55,3 +55,13 @@ def test_eca_rejects_input_with_wrong_channel_count():
 
 def test_eca_accepts_float16_input(parity, rng):
     parity.assert_float16_matches(ECALayer(20), ref.eca, (1, 20, 7, 9), rng, ("conv2d", "sigmoid"))
+
+
+def test_eca_flops_by_hand_on_1x64x4x4():
+    # k = 3; mean 1024, the 3-tap conv at 64 channels, sigmoid 64, scale 1024
+    assert ECALayer(64).flops([1, 64, 4, 4]) == 1024 + 64 * 3 + 64 + 1024
+
+
+def test_eca_refuses_identity_init_and_says_why():
+    with pytest.raises(ValueError, match="impossible for ECALayer: its conv has no bias"):
+        ECALayer(64).init_identity()

@@ -137,3 +137,29 @@ def test_gather_excite_accepts_float16_input(parity, rng, kwargs, ops):
     block = GatherExcite(20, **kwargs)
     block.eval()
     parity.assert_float16_matches(block, ref.gather_excite, (1, 20, 7, 9), rng, ops, **kwargs)
+
+
+@pytest.mark.parametrize("kwargs, flops", [
+    # 8x8 -> 4x4 context of 16 * 16 = 256 values, 3x3 windows: 9 adds each; the gate and the
+    # scale on the resized 1024 values
+    ({"extent": 2, "use_mlp": False}, 256 * 9 + 1024 + 1024),
+    # the max over the same windows, then 0.5 * a + 0.5 * b (3 per context value)
+    ({"extent": 2, "use_mlp": False, "add_maxpool": True}, 2 * 256 * 9 + 3 * 256 + 2048),
+    # one depthwise 3x3 stride-2 conv (256 outputs x 9) and its BN (2 per output)
+    ({"extent": 2, "use_mlp": False, "extra_params": True}, 256 * 9 + 2 * 256 + 2048),
+])
+def test_flops_by_hand_on_1x16x8x8(kwargs, flops):
+    assert GatherExcite(16, **kwargs).flops([1, 16, 8, 8]) == flops
+
+
+def test_identity_init_opens_the_learned_gather_norm():
+    block = GatherExcite(16, extent=2, extra_params=True, use_mlp=False)
+    block.init_identity()
+    block.eval()
+    x = paddle.randn([1, 16, 8, 8])
+    np.testing.assert_allclose(block(x).numpy(), 0.9975 * x.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_strided_gather_shows_its_gate_at_every_position():
+    maps = GatherExcite(16, extent=2).attention_maps(paddle.randn([2, 16, 8, 6]))
+    assert list(maps) == ["context"] and maps["context"].shape == [2, 16, 8, 6]

@@ -114,3 +114,20 @@ def test_psa_accepts_float16_input(parity, rng):
     block = PSAModule(8, 16, conv_groups=(1, 2, 2, 4), reduction=2)
     parity.assert_float16_matches(block, ref.psa, (1, 8, 7, 9), rng,
                                   ("conv2d", "sigmoid", "softmax"), conv_groups=(1, 2, 2, 4))
+
+
+def test_stride_2_flops_equal_those_at_the_output_size():
+    # the branch convs cost per output, so [1, 64, 8, 8] at stride 2 costs what 4x4 does at 1
+    # (hand-counted in tests/test_summary.py)
+    assert PSAModule(64, stride=2).flops([1, 64, 8, 8]) == PSAModule(64).flops([1, 64, 4, 4])
+
+
+def test_branch_weights_sum_to_one_over_the_branches():
+    maps = PSAModule(64).attention_maps(paddle.randn([2, 64, 4, 4]))
+    assert maps["branch"].shape == [2, 4, 16, 1, 1]
+    np.testing.assert_allclose(maps["branch"].sum(axis=1).numpy(), 1.0, rtol=1e-6)
+
+
+def test_psa_refuses_identity_init():
+    with pytest.raises(ValueError, match="not meaningful for PSAModule, which replaces a conv"):
+        PSAModule(64).init_identity()

@@ -139,3 +139,24 @@ def test_rejects_input_with_wrong_channel_count(block):
 ], ids=["se-conv", "se-linear", "ese"])
 def test_accepts_float16_input(parity, rng, make, reference, ops):
     parity.assert_float16_matches(make(), reference, (1, 20, 7, 9), rng, ops)
+
+
+@pytest.mark.parametrize("fc", ["conv", "linear"])
+def test_se_flops_by_hand_on_2x32x4x4(fc):
+    # rd = 2; mean 1024, fc1 2 * (32*2 + 2), relu 4, fc2 2 * (2*32 + 32), sigmoid 64, scale 1024
+    assert SELayer(32, fc=fc).flops([2, 32, 4, 4]) == 1024 + 132 + 4 + 192 + 64 + 1024
+
+
+def test_se_attention_map_is_the_channel_gate():
+    block = SELayer(32)
+    x = paddle.randn([2, 32, 4, 4])
+    gate = block.attention_maps(x)["channel"]
+    assert gate.shape == [2, 32, 1, 1]
+    np.testing.assert_allclose((x * gate).numpy(), block(x).numpy(), rtol=1e-6, atol=1e-7)
+
+
+def test_ese_identity_init_sets_its_gate_to_the_identity_gate():
+    block = EffectiveSELayer(8)
+    block.init_identity()
+    gate = block.attention_maps(paddle.randn([1, 8, 3, 3]))["channel"]
+    np.testing.assert_allclose(gate.numpy(), 0.9975, rtol=1e-6)
