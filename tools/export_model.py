@@ -1,5 +1,6 @@
 """Export trained weights for Paddle Inference: <output_dir>/<config name>/{model.json,
-model.pdiparams, infer_cfg.yml} (Paddle 3's format).
+model.pdiparams, infer_cfg.yml} (Paddle 3's format), then verify that Paddle Inference gives
+the dygraph model's detections (exit 1 if not).
 
     python tools/export_model.py -c configs/ppyoloe/ppyoloe_crn_s_eca_300e_coco.yml \
         -o weights=output/ppyoloe_crn_s_eca_300e_coco/model_final --output_dir output_inference
@@ -10,7 +11,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import ppattn  # noqa: E402,F401  (registers ppattn's backbones and patches ppdet for Paddle 3)
-from ppattn.engine import ArgsParser, export_model, prepare_config  # noqa: E402
+from ppattn.engine import ArgsParser, ExportMismatchError, export_model, \
+    load_weights_strictly, prepare_config, run_main  # noqa: E402
 from ppdet.engine import Trainer  # noqa: E402
 
 
@@ -25,9 +27,12 @@ def main():
     args = parse_args()
     cfg = prepare_config(args)
     trainer = Trainer(cfg, mode="test")
-    trainer.load_weights(cfg.weights)
-    export_model(trainer, args.output_dir)
+    load_weights_strictly(trainer.model, cfg.get("weights"))
+    try:
+        export_model(trainer, args.output_dir)
+    except ExportMismatchError as error:
+        sys.exit(f"error: {error}")
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

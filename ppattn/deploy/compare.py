@@ -34,8 +34,8 @@ class Comparison:
     """The outcome of `compare_outputs`.
 
     differences: 'scores' and 'boxes', the largest |difference| over matched rows (or all
-    elements of raw outputs); for NMS outputs also 'mismatched' (rows without a match) and
-    'excused' (tie swaps and rows at the cut).
+    elements of raw outputs); for NMS outputs also 'matched' (pairs of rows), 'mismatched'
+    (rows without a match) and 'excused' (tie swaps and rows at the cut).
     tolerance: the 'scores' and 'boxes' tolerances used.
     """
 
@@ -124,12 +124,13 @@ def compare_outputs(reference: Sequence[np.ndarray], other: Sequence[np.ndarray]
                  "boxes": _max_abs(reference[0], other[0])}
         passed = diffs["scores"] <= score_atol and diffs["boxes"] <= box_atol
         return Comparison(passed, diffs, tolerance)
-    diffs = {"scores": 0.0, "boxes": 0.0, "mismatched": 0, "excused": 0}
+    diffs = {"scores": 0.0, "boxes": 0.0, "matched": 0, "mismatched": 0, "excused": 0}
     images_a, images_b = _per_image(reference), _per_image(other)
     if len(images_a) != len(images_b):
         raise ValueError(f"the runs have {len(images_a)} and {len(images_b)} images")
     for a, b in zip(images_a, images_b):
         pairs, left_a, left_b = match_detections(a, b, score_atol, box_atol)
+        diffs["matched"] += len(pairs)
         for i, j in pairs:
             diffs["scores"] = max(diffs["scores"], _max_abs(a[i, 1:2], b[j, 1:2]))
             diffs["boxes"] = max(diffs["boxes"], _max_abs(a[i, 2:], b[j, 2:]))

@@ -11,16 +11,28 @@
 3. `paddle.jit.save` refuses inputs the graph does not read (`used_inputs` drops them).
 The result is Paddle 3's format: `model.json` (the PIR graph), `model.pdiparams` and ppdet's
 `infer_cfg.yml` (preprocessing and labels) in `<output_dir>/<config name>/`.
+
+Every export is then verified: the saved model runs in the runtime ppattn recommends (Paddle
+Inference, oneDNN "fused") and in dygraph on the same input of the model's size, and the two
+must agree (`ppattn.deploy.compare_outputs`). A Paddle pass once computed wrong detections on
+AVX-512 CPUs only; this check is what catches such a machine-specific fault where it runs.
 """
 import functools
 import os
 
+import numpy as np
 import paddle
 from paddle.framework import in_pir_mode
 from ppdet.modeling import ops
 from ppdet.utils.logger import setup_logger
 
+from ..deploy import Comparison, compare_outputs, open_runtime, sample_inputs
+
 logger = setup_logger("ppattn.export")
+
+
+class ExportMismatchError(RuntimeError):
+    """The exported model, run in the recommended runtime, disagrees with the dygraph model."""
 
 
 def _pir_multiclass_nms(original):
@@ -63,11 +75,25 @@ def used_inputs(static_model, input_spec):
             for specs in input_spec]
 
 
-def export_model(trainer, output_dir: str = "output_inference") -> str:
-    """Export `trainer.model` (weights already loaded) and return the folder written.
+def verify_export(model, save_dir: str) -> Comparison:
+    """Compare the model saved in `save_dir`, run by Paddle Inference with ppattn's default
+    oneDNN mode, with the dygraph `model` on one random image resized to the model's input."""
+    feeds = sample_inputs(save_dir)
+    exported = open_runtime(save_dir, "paddle").run(feeds)
+    model.eval()
+    with paddle.no_grad():
+        outputs = model({name: paddle.to_tensor(value) for name, value in feeds.items()})
+    # jit.save returns a dict's values sorted by key: bbox, then bbox_num
+    dygraph = [np.asarray(outputs[key].numpy()) for key in sorted(outputs)]
+    return compare_outputs(dygraph, exported)
 
-    Does what `Trainer.export` does (deploy mode, infer_cfg.yml, dy2st, jit.save), with the two
-    Paddle 3 fixes above. The folder is named after the config file, as ppdet names it.
+
+def export_model(trainer, output_dir: str = "output_inference") -> str:
+    """Export `trainer.model` (weights already loaded), verify it, and return the folder written.
+
+    Does what `Trainer.export` does (deploy mode, infer_cfg.yml, dy2st, jit.save), with the
+    Paddle 3 fixes above. The folder is named after the config file, as ppdet names it. Raises
+    ExportMismatchError, with the largest differences, when the verification fails.
     """
     patch_multiclass_nms()
     trainer.model.eval()
@@ -80,4 +106,11 @@ def export_model(trainer, output_dir: str = "output_inference") -> str:
     paddle.jit.save(static_model, os.path.join(save_dir, "model"),
                     input_spec=used_inputs(static_model, input_spec))
     logger.info(f"Exported model saved in {save_dir}")
+    result = verify_export(trainer.model, save_dir)
+    if not result.passed:
+        raise ExportMismatchError(
+            f"the exported model in {save_dir} gives other outputs in Paddle Inference than "
+            f"the dygraph model: {result.summary()}. Do not deploy it; try "
+            f"`tools/infer.py --model_dir {save_dir} --onednn off` and report the CPU")
+    logger.info(f"Verified: Paddle Inference (oneDNN fused) vs dygraph: {result.summary()}")
     return save_dir

@@ -14,7 +14,8 @@ COUNTS = np.array([2, 1], np.int32)
 def test_identical_runs_pass_with_zero_differences():
     result = compare_outputs([BOXES, COUNTS], [BOXES.copy(), COUNTS])
     assert result.passed
-    assert result.differences == {"scores": 0.0, "boxes": 0.0, "mismatched": 0, "excused": 0}
+    assert result.differences == {"scores": 0.0, "boxes": 0.0, "matched": 3, "mismatched": 0,
+                                  "excused": 0}
 
 
 def test_order_of_rows_makes_no_difference():

@@ -71,10 +71,10 @@ def test_export_onnx_tool_names_the_operators_it_cannot_convert(monkeypatch, cap
 @needs_onnx
 def test_export_onnx_tool_exits_non_zero_when_the_check_fails(exported, monkeypatch, capsys):
     _, model_dir = exported("eca")
-    failed = Comparison(False, {"scores": 0.5, "boxes": 3.0, "mismatched": 4, "excused": 0},
+    failed = Comparison(False, {"scores": 0.5, "boxes": 3.0, "matched": 0, "mismatched": 4},
                         {"scores": 1e-4, "boxes": 0.01})
     monkeypatch.setattr(ppattn.deploy, "compare_runtimes", lambda *args: failed)
     with pytest.raises(SystemExit) as stop:
         _run_tool(monkeypatch, "--model_dir", model_dir, "--check")
     assert "do not deploy this ONNX file" in str(stop.value.code)
-    assert "FAIL: scores 0.5, boxes 3, mismatched 4" in capsys.readouterr().out
+    assert "FAIL: scores 0.5, boxes 3, matched 0, mismatched 4" in capsys.readouterr().out

@@ -9,8 +9,9 @@ from ppdet.engine import Trainer
 from ppdet.modeling import ops
 
 from ppattn.deploy import DeployPredictor, preprocess, sort_detections
-from ppattn.engine import export_model, load_config, parse_overrides, patch_multiclass_nms, \
-    select_device
+from ppattn.engine import ExportMismatchError, export_model, load_config, parse_overrides, \
+    patch_multiclass_nms, select_device, verify_export
+from ppattn.engine import export as export_module
 from ppattn.engine.predict import read_rgb
 
 from tiny_runs import DEMO, NAME, tiny_options
@@ -29,9 +30,8 @@ def test_patch_multiclass_nms_is_idempotent_and_keeps_dygraph_results():
     assert before.shape == (2, 6)   # the 0.81-IoU duplicate is suppressed
 
 
-@pytest.fixture(scope="module")
-def exported(tiny_data, tmp_path_factory):
-    """A randomly initialised demo model, exported; its test reader's boxes from dygraph."""
+def _random_trainer(tiny_data) -> Trainer:
+    """A randomly initialised demo model whose scores are distinct."""
     paddle.seed(0)
     # score_threshold 0 keeps every box, so no box sits at the edge of the threshold
     cfg = load_config(DEMO, parse_overrides(tiny_options(tiny_data, "weights=unused")[1:] + [
@@ -42,8 +42,14 @@ def exported(tiny_data, tmp_path_factory):
     for name, param in trainer.model.named_parameters():
         if "pred_cls" in name:
             param.set_value(paddle.randn(param.shape) * 0.05)
-    out = tmp_path_factory.mktemp("export")
-    model_dir = export_model(trainer, str(out))
+    return trainer
+
+
+@pytest.fixture(scope="module")
+def exported(tiny_data, tmp_path_factory):
+    """A randomly initialised demo model, exported (ppdet's deploy mode makes this one-way)."""
+    trainer = _random_trainer(tiny_data)
+    model_dir = export_model(trainer, str(tmp_path_factory.mktemp("export")))
     return trainer, model_dir
 
 
@@ -76,3 +82,32 @@ def test_fused_onednn_gives_the_boxes_of_onednn_off(exported, tiny_data):
     want = DeployPredictor(model_dir, onednn="off").predict(image)
     got = DeployPredictor(model_dir, onednn="fused").predict(image)
     np.testing.assert_allclose(got[:10], want[:10], rtol=1e-4, atol=1e-3)
+
+
+def test_export_verifies_paddle_inference_against_dygraph(exported):
+    trainer, model_dir = exported
+    result = verify_export(trainer.model, model_dir)
+    assert result.passed, result.summary()
+    assert result.differences["matched"] == 50          # keep_top_k: every box compared
+    assert result.differences["scores"] < 1e-4
+
+
+class _WrongRuntime:
+    """Paddle Inference whose scores drift, as the AVX-512 matmul fault made them."""
+
+    def __init__(self, runtime):
+        self.runtime = runtime
+
+    def run(self, feeds):
+        boxes, counts = self.runtime.run(feeds)
+        boxes = boxes.copy()
+        boxes[::3, 1] += 0.3
+        return [boxes, counts]
+
+
+def test_export_fails_loudly_when_the_runtime_disagrees(tiny_data, monkeypatch, tmp_path):
+    real_open = export_module.open_runtime
+    monkeypatch.setattr(export_module, "open_runtime",
+                        lambda *args, **kwargs: _WrongRuntime(real_open(*args, **kwargs)))
+    with pytest.raises(ExportMismatchError, match=r"FAIL: scores .* mismatched [1-9]"):
+        export_model(_random_trainer(tiny_data), str(tmp_path))
