@@ -1,7 +1,9 @@
 """Check a loaded config before any training starts, naming each problem found.
 
 ppdet would otherwise fail late and obscurely: an unknown key is silently dropped, a misspelt
-component fails deep inside `create`, and a missing COCO folder starts a download attempt.
+component fails deep inside `create`, and a missing COCO folder starts a download attempt. Every
+key is checked: components here, the top-level keys, readers, transforms, optimizer and
+schedulers in `known_keys`, value types and ranges in `value_checks`.
 """
 import os
 from typing import Iterable, List, Mapping
@@ -9,9 +11,14 @@ from typing import Iterable, List, Mapping
 from ppdet.core.workspace import SchemaDict, create
 from ppdet.utils.logger import setup_logger
 
+from .known_keys import did_you_mean, optimizer_problems, reader_problems, top_level_problems, \
+    unknown
+from .value_checks import attention_argument_problems, range_problems
+
 logger = setup_logger("ppattn.checks")
 
-# Readers take **kwargs and datasets are checked against the class their `name` picks.
+# Readers (which take **kwargs) are checked by known_keys, datasets against the class their
+# `name` picks.
 _DATASETS = ("TrainDataset", "EvalDataset", "TestDataset")
 _READERS = ("TrainReader", "EvalReader", "TestReader")
 _DATASET_PATH_KEYS = ("image_dir", "anno_path", "label_list")
@@ -19,10 +26,6 @@ _DATASET_PATH_KEYS = ("image_dir", "anno_path", "label_list")
 
 class ConfigError(ValueError):
     """A config names something that does not exist; the message lists every problem."""
-
-
-def _accepted(component: SchemaDict) -> str:
-    return ", ".join(sorted(component.schema))
 
 
 def _component_problems(cfg: Mapping) -> List[str]:
@@ -34,10 +37,12 @@ def _component_problems(cfg: Mapping) -> List[str]:
         problems.append(f"architecture {architecture!r} is not a registered ppdet component")
     if "num_classes" not in cfg:
         problems.append("no 'num_classes' key")
+    components = [k for k, v in cfg.items() if isinstance(v, SchemaDict)]
     for key, value in cfg.items():
         if key[:1].isupper() and isinstance(value, dict) and not isinstance(value, SchemaDict):
-            problems.append(f"unknown component {key!r}: no ppdet or ppattn module has this "
-                            f"name (is it misspelt, or is `import ppattn` missing?)")
+            problems.append(f"unknown component {key!r}{did_you_mean(key, components)}: no "
+                            f"ppdet or ppattn module has this name (is it misspelt, or is "
+                            f"`import ppattn` missing?)")
     return problems
 
 
@@ -46,7 +51,7 @@ def _injected_problems(cfg: Mapping, owner: str, key: str, spec: Mapping) -> Lis
     target = cfg.get(spec["name"])
     if not isinstance(target, SchemaDict):
         return [f"{owner}.{key}: unknown component {spec['name']!r}"]
-    return [f"{owner}.{key}: unknown key {k!r} for {spec['name']}; accepted: {_accepted(target)}"
+    return [unknown(f"{owner}.{key} ({spec['name']})", k, target.schema)
             for k in spec if k != "name" and k not in target.schema]
 
 
@@ -65,8 +70,7 @@ def _key_problems(cfg: Mapping) -> List[str]:
             schema = component.schema
         for key, value in component.items():
             if key != "name" and key not in schema:
-                accepted = ", ".join(sorted(schema))
-                problems.append(f"{owner}: unknown key {key!r}; accepted: {accepted}")
+                problems.append(unknown(owner, key, schema))
             elif isinstance(value, Mapping) and isinstance(value.get("name"), str) \
                     and value["name"][:1].isupper():
                 problems += _injected_problems(cfg, owner, key, value)
@@ -80,6 +84,9 @@ def _backbone_problems(cfg: Mapping) -> List[str]:
     backbone = architecture.get("backbone") if isinstance(architecture, Mapping) else None
     if not isinstance(backbone, str) or not isinstance(cfg.get(backbone), SchemaDict):
         return []
+    problems = attention_argument_problems(backbone, cfg[backbone])
+    if problems:
+        return problems  # building would fail in the block's arithmetic, naming no key
     try:
         create(backbone)
     except (TypeError, ValueError) as error:
@@ -111,8 +118,9 @@ def check_config(cfg: Mapping, datasets: Iterable[str] = ()) -> None:
         cfg: a loaded config (ppdet's global config).
         datasets: which of TrainDataset/EvalDataset/TestDataset must exist on disk.
     """
-    problems = (_component_problems(cfg) + _key_problems(cfg) + _backbone_problems(cfg)
-                + _dataset_problems(cfg, datasets))
+    problems = (_component_problems(cfg) + top_level_problems(cfg) + _key_problems(cfg)
+                + reader_problems(cfg) + optimizer_problems(cfg) + range_problems(cfg)
+                + _backbone_problems(cfg) + _dataset_problems(cfg, datasets))
     if problems:
         name = cfg.get("filename", "config")
         raise ConfigError(f"{name}: {len(problems)} problem(s):\n  " + "\n  ".join(problems))
