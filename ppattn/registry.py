@@ -4,7 +4,9 @@ from typing import Callable, Dict, Mapping, Optional, Type, Union
 
 import paddle.nn as nn
 
-from .layers import ECALayer, EffectiveSELayer, GatherExcite, PSAModule, SELayer
+from .layers import CBAM, ContextBlock, CoordAttention, ECALayer, EffectiveSELayer, \
+    EfficientMultiScaleAttention, GatherExcite, PSAModule, SELayer, ShuffleAttention, SimAM, \
+    TripletAttention
 
 AttentionSpec = Union[None, str, Mapping]
 
@@ -32,7 +34,10 @@ def register_attention(name: str) -> Callable[[Type[nn.Layer]], Type[nn.Layer]]:
 
 
 for _name, _cls in (("se", SELayer), ("ese", EffectiveSELayer), ("eca", ECALayer),
-                    ("ge", GatherExcite), ("psa", PSAModule)):
+                    ("ge", GatherExcite), ("psa", PSAModule), ("cbam", CBAM),
+                    ("ca", CoordAttention), ("simam", SimAM), ("gc", ContextBlock),
+                    ("sa", ShuffleAttention), ("triplet", TripletAttention),
+                    ("ema", EfficientMultiScaleAttention)):
     register_attention(_name)(_cls)
 
 

@@ -1,4 +1,4 @@
-"""CBAM: a channel gate from pooled descriptors, then a spatial gate from a conv over channel pools."""
+"""CBAM: a channel gate from pooled descriptors, then a spatial gate from channel-pooled maps."""
 import math
 from typing import Dict, Sequence
 
