@@ -35,6 +35,12 @@ FUSED_DELETED_PASSES = (
 )
 
 
+def _has_parameters(graph_file: str) -> bool:
+    """Whether a PIR JSON graph declares parameters (ops `"#":"p"`)."""
+    with open(graph_file, encoding="utf-8") as f:
+        return '"#":"p"' in f.read()
+
+
 def create_predictor(model_prefix: str, onednn: str = "fused",
                      cpu_threads: int = 1) -> paddle_infer.Predictor:
     """Load `<prefix>.json` + `<prefix>.pdiparams` (Paddle 3's PIR format) for the CPU.
@@ -54,12 +60,13 @@ def create_predictor(model_prefix: str, onednn: str = "fused",
     if onednn not in ONEDNN_MODES:
         raise ValueError(f"unknown oneDNN mode {onednn!r}; known: {', '.join(ONEDNN_MODES)}")
     graph, params = model_prefix + ".json", model_prefix + ".pdiparams"
-    for path in (graph, params):
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"no exported model file {path!r}; expected "
-                                    f"{os.path.basename(graph)} and {os.path.basename(params)} "
-                                    f"as written by paddle.jit.save")
-    config = paddle_infer.Config(graph, params)
+    missing = [path for path in (graph, params) if not os.path.isfile(path)]
+    # paddle.jit.save writes no .pdiparams for a model without parameters (SimAM)
+    if missing and not (missing == [params] and not _has_parameters(graph)):
+        raise FileNotFoundError(f"no exported model file {missing[0]!r}; expected "
+                                f"{os.path.basename(graph)} and {os.path.basename(params)} "
+                                f"as written by paddle.jit.save")
+    config = paddle_infer.Config(graph, "" if missing else params)
     config.disable_glog_info()
     config.set_cpu_math_library_num_threads(cpu_threads)
     if onednn == "off":

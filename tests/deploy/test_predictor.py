@@ -93,6 +93,7 @@ def _relative_error(got: np.ndarray, want: np.ndarray) -> float:
     return float(np.abs(got - want).max() / np.abs(want).max())
 
 
+@pytest.mark.paddle_inference
 @pytest.mark.parametrize("runtime", RUNTIMES)
 def test_predictor_matches_the_dygraph_model(exported, shapes_data, runtime):
     trainer, model_dir = exported("eca")

@@ -59,6 +59,7 @@ def test_export_writes_paddle3_format_named_after_the_config(exported):
     assert sorted(os.listdir(model_dir)) == ["infer_cfg.yml", "model.json", "model.pdiparams"]
 
 
+@pytest.mark.paddle_inference
 def test_paddle_inference_matches_dygraph_boxes(exported, tiny_data):
     trainer, model_dir = exported
     detector = DeployPredictor(model_dir)
@@ -76,6 +77,7 @@ def test_paddle_inference_matches_dygraph_boxes(exported, tiny_data):
     np.testing.assert_allclose(got[:10], want[:10], rtol=1e-4, atol=1e-3)
 
 
+@pytest.mark.paddle_inference
 def test_fused_onednn_gives_the_boxes_of_onednn_off(exported, tiny_data):
     _, model_dir = exported
     image = read_rgb(str(tiny_data / "test" / "test_0001.jpg"))
@@ -84,6 +86,7 @@ def test_fused_onednn_gives_the_boxes_of_onednn_off(exported, tiny_data):
     np.testing.assert_allclose(got[:10], want[:10], rtol=1e-4, atol=1e-3)
 
 
+@pytest.mark.paddle_inference
 def test_export_verifies_paddle_inference_against_dygraph(exported):
     trainer, model_dir = exported
     result = verify_export(trainer.model, model_dir)
