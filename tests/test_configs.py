@@ -22,7 +22,10 @@ PRETRAINED = "https://paddledet.bj.bcebos.com/models/pretrained/"
 SIZE = 64
 
 # block class each leaf must put in its backbone, by the name the file ends in
-EXPECTED_BLOCK = {"se": "SELayer", "eca": "ECALayer", "ge": "GatherExcite", "psa": "PSAModule"}
+EXPECTED_BLOCK = {"se": "SELayer", "eca": "ECALayer", "ge": "GatherExcite", "psa": "PSAModule",
+                  "cbam": "CBAM", "ca": "CoordAttention", "simam": "SimAM", "gc": "ContextBlock",
+                  "sa": "ShuffleAttention", "triplet": "TripletAttention",
+                  "ema": "EfficientMultiScaleAttention"}
 
 
 def _load(leaf, overrides=None):
