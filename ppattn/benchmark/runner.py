@@ -1,15 +1,19 @@
-"""Run the whole benchmark from one config: blocks at feature-map shapes, then whole models."""
+"""Run the whole benchmark from one config: blocks at slot shapes, then whole models."""
 import datetime
+import os
+import platform
 from typing import Dict, List, NamedTuple, Optional, Sequence
 
 import paddle
+from paddle.base import core
 
-from ..registry import ATTENTIONS, AttentionSpec, accepted_arguments, resolve_attention
-from .blocks import TimingPlan, bench_shape
-from .flops import count_flops
-from .machine import devices, machine_info, set_malloc, set_threads
-from .shapes import FeatureShape, shape_sets
+from ..registry import ATTENTIONS
+from .blocks import TimingPlan, run_blocks
+from .shapes import shape_sets
 from .timing import paddle_peak_bytes, per_repeat_ratios, summarize, time_interleaved
+
+CONFIG_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "configs")
 
 
 class BenchConfig(NamedTuple):
@@ -26,124 +30,77 @@ class BenchConfig(NamedTuple):
     model_warmup: int = 2
     threads: int = 1
     devices: Optional[Sequence[str]] = None
-    conv_reference: bool = False
-    backbone_impl: str = "ppattn"
-    malloc: str = "default"
+    config_dir: str = CONFIG_DIR
 
 
-def _specs(names: Sequence[str]) -> Dict[str, AttentionSpec]:
-    unknown = [n for n in names if n not in ATTENTIONS]
-    if unknown:
-        raise ValueError(f"unknown block {unknown[0]!r}; known: {', '.join(sorted(ATTENTIONS))}")
-    return {name: name for name in names}
+def machine_info(threads: int) -> Dict:
+    """CPU model, cores, threads, load, GPU and Paddle version."""
+    cpu = platform.processor() or "unknown"
+    if os.path.exists("/proc/cpuinfo"):
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            cpu = next((line.split(":", 1)[1].strip() for line in handle
+                        if line.startswith("model name")), cpu)
+    gpu = paddle.device.cuda.device_count() > 0 if paddle.is_compiled_with_cuda() else False
+    return {"cpu": cpu, "logical_cores": os.cpu_count(), "threads": threads,
+            "load_average": list(os.getloadavg()), "python": platform.python_version(),
+            "paddle": paddle.__version__,
+            "gpu": paddle.device.cuda.get_device_name(0) if gpu else None}
 
 
-def _replaces_conv(spec: AttentionSpec) -> bool:
-    """True for blocks built as conv replacements (they take out_channels and stride: PSA)."""
-    cls, _ = resolve_attention(spec)
-    return cls is not None and {"out_channels", "stride"} <= set(accepted_arguments(cls))
-
-
-def run_blocks(config: BenchConfig, device: str, log=print) -> List[Dict]:
-    """Rows of bench_shape for every shape set, shape and batch size on one device.
-
-    In ResNet-50 a conv-replacing block (PSA) takes the bottleneck's 3x3 conv, as in EPSANet:
-    it is timed at that conv's shape (C / 4 channels in and out, stride 1), next to the 3x3 conv
-    it replaces (row 'conv3x3'), in rows whose stage reads 'res2 conv2' and so on.
-    """
-    sets = shape_sets(config.input_size)
-    specs = _specs(config.blocks)
-    rows = []
-    for set_name in config.shape_sets:
-        if set_name not in sets:
-            raise ValueError(f"unknown shape set {set_name!r}; known: {', '.join(sets)}")
-        conv2 = {k: v for k, v in specs.items() if set_name == "resnet50" and _replaces_conv(v)}
-        in_place = {k: v for k, v in specs.items() if k not in conv2}
-        for shape in sets[set_name]:
-            jobs = [(shape, in_place, config.conv_reference)]
-            if conv2:
-                jobs.append((FeatureShape(f"{shape.label} conv2", shape.channels // 4, shape.size),
-                             conv2, True))
-            for batch in config.batch_sizes:
-                for job_shape, job_specs, conv_reference in jobs:
-                    log(f"[{device}] {set_name} {job_shape.label} N={batch} "
-                        f"C={job_shape.channels} H=W={job_shape.size}")
-                    rows += [{"set": set_name, **row} for row in bench_shape(
-                        job_shape, batch, job_specs, config.plan, device, conv_reference)]
-    return rows
-
-
-def _build_variants(model_name: str, names: Sequence[str], backbones: Dict):
-    from .models import MODELS, STOCK
-    build = MODELS[model_name]
-    variants = [STOCK] + (["none"] if model_name == "ppyoloe_s" else []) + list(names)
-    built = {}
-    for name in variants:
-        try:
-            built[name] = build(name, backbone_fn=backbones[model_name])
-        except (TypeError, ValueError) as error:
-            built[name] = f"{type(error).__name__}: {error}"
-    return built
-
-
-def run_models(config: BenchConfig, device: str, backbones: Optional[Dict] = None,
-               log=print) -> List[Dict]:
-    """Each model with each block vs stock: params, GFLOPs, memory and interleaved latency.
-
-    `backbones` maps a model name to its backbone function; default BACKBONES[backbone_impl].
-    """
-    from .models import BACKBONES, MODEL_COUNTERS, STOCK, model_inputs
-    if backbones is None:
-        if config.backbone_impl not in BACKBONES:
-            raise ValueError(f"unknown backbone_impl {config.backbone_impl!r}; known: "
-                             f"{', '.join(sorted(BACKBONES))}")
-        backbones = BACKBONES[config.backbone_impl]
+def run_models(config: BenchConfig, device: str, log=print) -> List[Dict]:
+    """Each model's stock, 'none' and block variants: params, FLOPs, memory, interleaved latency
+    and its ratio to stock."""
+    from .models import STOCK, build_model, model_flops, model_inputs, variant_configs
     paddle.set_device(device)
-    rows = []
     sync = (lambda: None) if device == "cpu" else paddle.device.synchronize
+    rows = []
     for model_name in config.models:
-        log(f"[{device}] model {model_name} at {config.model_input_size}, N={config.model_batch}")
-        built = _build_variants(model_name, config.blocks, backbones)
-        models = {k: v for k, v in built.items() if not isinstance(v, str)}
+        paths = {name: path for name, path in variant_configs(model_name, config.config_dir).items()
+                 if name in (STOCK, "none") or name in config.blocks}
+        log(f"[{device}] {model_name}: {', '.join(paths)} at {config.model_input_size}")
+        models = {name: build_model(path) for name, path in paths.items()}
         inputs = model_inputs(config.model_batch, config.model_input_size)
         calls = {name: (lambda m=m: m(inputs)) for name, m in models.items()}
         with paddle.no_grad():
-            samples = time_interleaved(calls, {n: sync for n in calls}, config.model_repeats,
-                                       config.model_warmup)
-            counts = {n: count_flops(m, calls[n], MODEL_COUNTERS) for n, m in models.items()}
-            memory = {n: paddle_peak_bytes(calls[n], device == "gpu") for n in calls}
-        base = {"model": model_name, "device": device, "input": config.model_input_size,
-                "batch": config.model_batch}
-        for name, model in built.items():
-            if isinstance(model, str):
-                rows.append({**base, "variant": name, "error": model})
-                continue
-            row = {**base, "variant": name,
-                   "params": int(sum(p.size for p in model.parameters())),
-                   "macs": counts[name].macs, "elementwise": counts[name].elementwise,
-                   "flops": counts[name].flops, "peak_bytes": memory[name],
-                   "latency_ms": {k: (v * 1e3 if k != "n" else v)
-                                  for k, v in summarize(samples[name]).items()}}
-            for ref in (STOCK, "none"):
-                if ref in samples:
-                    row[f"latency_over_{ref}"] = summarize(
-                        per_repeat_ratios(samples[name], samples[ref]))
-            rows.append(row)
+            samples = time_interleaved(calls, {name: sync for name in calls},
+                                       config.model_repeats, config.model_warmup)
+            flops = {name: model_flops(m, calls[name]) for name, m in models.items()}
+            peak = {name: paddle_peak_bytes(calls[name], device == "gpu") for name in calls}
+        for name, model in models.items():
+            rows.append({
+                "model": model_name, "variant": name, "config": os.path.relpath(paths[name], config.config_dir),
+                "device": device, "input": config.model_input_size, "batch": config.model_batch,
+                "params": int(sum(p.size for p in model.parameters())), "flops": flops[name],
+                "peak_bytes": peak[name],
+                "latency_ms": {k: (v * 1e3 if k != "n" else v)
+                               for k, v in summarize(samples[name]).items()},
+                "latency_over_stock": summarize(per_repeat_ratios(samples[name],
+                                                                  samples[STOCK]))})
     return rows
 
 
-def run(config: BenchConfig, backbones: Optional[Dict] = None, log=print) -> Dict:
-    """Run blocks and models on every device; return {'meta', 'config', 'blocks', 'models'}."""
-    set_threads(config.threads)
+def run(config: BenchConfig, log=print) -> Dict:
+    """Blocks and models on every device; returns {'meta', 'config', 'blocks', 'models'}."""
+    unknown = [name for name in config.blocks if name not in ATTENTIONS]
+    if unknown:
+        raise ValueError(f"unknown block {unknown[0]!r}; known: {', '.join(sorted(ATTENTIONS))}")
+    sets = shape_sets(config.input_size)
+    bad = [name for name in config.shape_sets if name not in sets]
+    if bad:
+        raise ValueError(f"unknown shape set {bad[0]!r}; known: {', '.join(sets)}")
+    core.set_num_threads(config.threads)
     meta = {"started": datetime.datetime.now().isoformat(timespec="seconds"),
-            "machine": machine_info(config.threads), "malloc": set_malloc(config.malloc)}
+            "machine": machine_info(config.threads)}
+    found = ["cpu"] + (["gpu"] if meta["machine"]["gpu"] else [])
     results = {"blocks": [], "models": []}
-    for device in devices(config.devices):
-        results["blocks"] += run_blocks(config, device, log)
+    for device in config.devices or found:
+        if device not in found:
+            raise ValueError(f"device {device!r} is not available; available: {', '.join(found)}")
+        results["blocks"] += run_blocks({name: sets[name] for name in config.shape_sets},
+                                        {name: name for name in config.blocks},
+                                        config.batch_sizes, config.plan, device, log)
         if config.models:
-            results["models"] += run_models(config, device, backbones, log)
+            results["models"] += run_models(config, device, log)
     meta["finished"] = datetime.datetime.now().isoformat(timespec="seconds")
-    meta["load_average_end"] = machine_info(config.threads)["load_average"]
-    config_dict = config._asdict()
-    config_dict["plan"] = config.plan._asdict()
+    config_dict = {**config._asdict(), "plan": config.plan._asdict()}
     return {"meta": meta, "config": config_dict, **results}

@@ -7,7 +7,7 @@ warm-up so that one sample lasts at least `min_sample_s`, and reports the time p
 """
 import statistics
 import time
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List
 
 from paddle.base import core
 
@@ -111,17 +111,3 @@ def paddle_peak_bytes(fn: Timed, on_gpu: bool, device_id: int = 0) -> int:
     del result
     return int(used)
 
-
-def torch_peak_bytes(fn: Timed, on_gpu: bool) -> Optional[int]:
-    """Like paddle_peak_bytes for torch on a GPU; None on CPU (torch keeps no CPU statistics)."""
-    if not on_gpu:
-        return None
-    import torch
-    torch.cuda.synchronize()
-    torch.cuda.reset_peak_memory_stats()
-    before = torch.cuda.memory_allocated()
-    result = fn()
-    torch.cuda.synchronize()
-    used = torch.cuda.max_memory_allocated() - before
-    del result
-    return int(used)

@@ -1,66 +1,62 @@
-"""ppattn/benchmark/models.py: the whole detectors, with blocks swapped into ppdet's backbones."""
+"""ppattn/benchmark/models.py: detectors built from configs/, their FLOPs and their weights."""
 import paddle
+import pytest
 
-import ppattn
-from ppattn.benchmark.flops import count_flops
-from ppattn.benchmark.models import (MODEL_COUNTERS, build_faster_rcnn_r50, build_ppyoloe_s,
-                                     fixed_rois, model_inputs, swap_cspresnet, swap_resnet)
+from ppattn.benchmark.models import STOCK, build_model, fixed_rois, model_flops, model_inputs, \
+    variant_configs
+from ppattn.benchmark.runner import CONFIG_DIR
 from ppattn.benchmark.shapes import cspresnet_slot_shapes
-from ppdet.modeling.backbones.cspresnet import EffectiveSELayer as PpdetESE
-
-CSP = dict(layers=[1, 1, 1, 1], channels=[64, 128, 256, 512, 1024], return_idx=[1, 2, 3],
-           width_mult=0.5, depth_mult=0.33)
+from ppattn.engine.config import load_config
+from ppdet.core.workspace import create
 
 
-def test_stock_cspresnet_keeps_ppdet_ese():
-    backbone = swap_cspresnet("stock", **CSP)
-    assert all(isinstance(stage.attn, PpdetESE) for stage in backbone.stages)
+@pytest.fixture(scope="module")
+def ppyoloe_s():
+    return variant_configs("ppyoloe_s", CONFIG_DIR)
 
 
-def test_cspresnet_slots_get_the_block_at_their_channels():
-    backbone = swap_cspresnet({"name": "eca", "kernel_size": 3}, **CSP)
-    assert [stage.attn.channels for stage in backbone.stages] == [
-        s.channels for s in cspresnet_slot_shapes()]
-    assert all(isinstance(stage.attn, ppattn.ECALayer) for stage in backbone.stages)
+def _flops(model, size):
+    inputs = model_inputs(1, size)
+    with paddle.no_grad():
+        return model_flops(model, lambda: model(inputs))
 
 
-def test_cspresnet_without_attention():
-    backbone = swap_cspresnet("none", **CSP)
-    assert all(stage.attn is None for stage in backbone.stages)
+def test_variants_are_the_sibling_configs(ppyoloe_s):
+    assert {STOCK, "none", "eca", "se", "ge", "psa"} <= set(ppyoloe_s)
+    assert ppyoloe_s["eca"].endswith("ppyoloe/ppyoloe_crn_s_eca_300e_coco.yml")
+    faster = variant_configs("faster_rcnn_r50", CONFIG_DIR)
+    assert faster[STOCK].endswith("faster_rcnn/faster_rcnn_r50_vd_fpn_1x_coco.yml")
 
 
-def test_resnet_gets_a_block_after_every_conv3():
-    backbone = swap_resnet("se", depth=50, variant="d")
-    blocks = [b for stage in backbone.res_layers for b in stage.blocks]
-    assert len(blocks) == 16
-    assert all(isinstance(b.se, ppattn.SELayer) and b.se.channels == b.branch2c.conv._out_channels
-               for b in blocks)
+def test_a_models_flops_grow_by_exactly_its_blocks_flops(ppyoloe_s):
+    eca, none = build_model(ppyoloe_s["eca"]), build_model(ppyoloe_s["none"])
+    slots = [stage.attn for stage in eca.backbone.stages]
+    by_hand = sum(block.flops([1, s.channels, s.size, s.size])
+                  for block, s in zip(slots, cspresnet_slot_shapes(64, 0.5)))
+    assert _flops(eca, 64) - _flops(none, 64) == by_hand
 
 
-def test_psa_replaces_resnet_conv2_with_its_stride():
-    backbone = swap_resnet("psa", depth=50, variant="d")
-    blocks = [b for stage in backbone.res_layers for b in stage.blocks]
-    assert all(isinstance(b.branch2b.conv, ppattn.PSAModule) and not b.std_senet for b in blocks)
-    strides = [b.branch2b.conv.conv_1._stride[0] for b in blocks]
-    assert strides == [1] * 3 + [2] + [1] * 3 + [2] + [1] * 5 + [2] + [1] * 2
+def test_stock_config_has_ppdets_own_keys_and_shapes(ppyoloe_s):
+    ours = build_model(ppyoloe_s[STOCK])
+    backbone = dict(layers=[3, 6, 6, 3], channels=[64, 128, 256, 512, 1024],
+                    return_idx=[1, 2, 3], use_large_stem=True)
+    cfg = load_config(ppyoloe_s[STOCK], {"YOLOv3": {"backbone": "CSPResNet"},
+                                         "CSPResNet": backbone, "norm_type": "bn"})
+    ppdet_model = create(cfg.architecture)
+    shapes = {key: list(value.shape) for key, value in ours.state_dict().items()}
+    assert shapes == {key: list(value.shape) for key, value in ppdet_model.state_dict().items()}
 
 
-def test_ppyoloe_s_forward_and_flops_of_eca_vs_stock():
-    inputs = model_inputs(1, 64)
-    counts = {}
-    for spec in ("stock", "eca"):
-        model = build_ppyoloe_s(spec)
-        with paddle.no_grad():
-            out = model(inputs)
-            counts[spec] = count_flops(model, lambda: model(inputs), MODEL_COUNTERS)
-        assert out["bbox"].shape[:2] == [1, 8 * 8 + 4 * 4 + 2 * 2]
-    # ESE's 1x1 convs are gone, the pooling and scaling stay
-    assert counts["eca"].macs < counts["stock"].macs
-    assert counts["eca"].elementwise > 0
+def test_ppyoloe_runs_without_nms():
+    model = build_model(variant_configs("ppyoloe_s", CONFIG_DIR)["eca"])
+    with paddle.no_grad():
+        out = model(model_inputs(1, 64))
+    assert out["bbox"].shape[:2] == [1, 8 * 8 + 4 * 4 + 2 * 2]   # every anchor, no NMS
 
 
 def test_faster_rcnn_box_head_sees_the_fixed_rois():
-    model = build_faster_rcnn_r50("stock", num_rois=8)
+    model = build_model(variant_configs("faster_rcnn_r50", CONFIG_DIR)[STOCK])
+    model.num_rois = 8
     with paddle.no_grad():
         deltas, scores = model(model_inputs(2, 64))
     assert deltas.shape == [16, 4 * 80] and scores.shape == [16, 81]
@@ -72,12 +68,3 @@ def test_fixed_rois_are_the_same_every_call_and_inside_the_image():
     boxes = a[1].numpy()
     assert (a[0].numpy() == b[0].numpy()).all()
     assert (boxes[:, [0, 2]] <= 64).all() and (boxes[:, [1, 3]] <= 48).all() and (boxes >= 0).all()
-
-
-def test_ppattn_and_ppdet_backbones_build_the_same_model():
-    from ppattn.benchmark.models import BACKBONES
-    sizes = {}
-    for impl, fns in BACKBONES.items():
-        model = build_ppyoloe_s("se", backbone_fn=fns["ppyoloe_s"])
-        sizes[impl] = sum(p.size for p in model.parameters())
-    assert sizes["ppattn"] == sizes["ppdet"]
