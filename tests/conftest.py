@@ -5,6 +5,8 @@ import numpy as np
 import paddle
 import pytest
 
+import ppattn.detection  # noqa: F401  (the tests build ppdet models from ppattn's components)
+
 SEED = 2024
 
 paddle.seed(SEED)

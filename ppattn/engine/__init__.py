@@ -1,6 +1,7 @@
 """Running ppdet's Trainer from ppattn's tools: config loading and checks, Paddle 3 export and
 inference fixes, and evaluation records. The only ppattn code besides the backbones that
 imports ppdet."""
+from .. import detection  # noqa: F401  (the tools' configs name ppattn's components)
 from .checkpoints import CheckpointError, check_snapshot, read_state
 from .checks import ConfigError, check_config, check_num_classes
 from .cli import ArgsParser, check_output_dir, image_paths, prepare_config, run_main
