@@ -22,10 +22,9 @@ PRETRAINED = "https://paddledet.bj.bcebos.com/models/pretrained/"
 SIZE = 64
 
 # block class each leaf must put in its backbone, by the name the file ends in
-EXPECTED_BLOCK = {"se": "SELayer", "eca": "ECALayer", "ge": "GatherExcite", "psa": "PSAModule",
-                  "cbam": "CBAM", "ca": "CoordAttention", "simam": "SimAM", "gc": "ContextBlock",
-                  "sa": "ShuffleAttention", "triplet": "TripletAttention",
-                  "ema": "EfficientMultiScaleAttention"}
+EXPECTED_BLOCK = {"se": "SELayer", "eca": "ECALayer", "ge": "GatherExcite", "psa": "PSAModule"}
+# '..._neck_<block>_<slot>_...': what follows is the neck's block and the slot it fills
+NECK_MARK = "_neck_"
 
 
 def _load(leaf, overrides=None):
@@ -37,7 +36,7 @@ def _block_names(model):
 
 
 def _expected_block(leaf):
-    stem = os.path.basename(leaf)
+    stem = os.path.basename(leaf).split(NECK_MARK)[0] + "_"   # the backbone's part of the name
     if "epsanet" in stem:
         return "PSAModule"
     for key, cls in EXPECTED_BLOCK.items():
@@ -84,6 +83,26 @@ def _inputs(training: bool):
     return inputs
 
 
+def _expected_neck_blocks(leaf):
+    """(slot, block class name) the leaf's name promises in its neck, or None."""
+    stem = os.path.basename(leaf)
+    if NECK_MARK not in stem:
+        return None
+    block, slot = stem.split(NECK_MARK)[1].split("_")[:2]
+    return f"{slot}_attn", ppattn.ATTENTIONS[block].__name__
+
+
+def _check_neck_blocks(leaf, neck, attention):
+    expected = _expected_neck_blocks(leaf)
+    if expected is None:
+        names = {type(layer).__name__ for layer in neck.sublayers()}
+        assert not names & attention, f"{leaf} should have no neck attention, has {names}"
+        return
+    slot, block = expected
+    blocks = [type(layer).__name__ for layer in getattr(neck, slot).children()]
+    assert blocks and set(blocks) == {block}, f"{leaf}: neck {slot} has {blocks}, not {block}"
+
+
 @pytest.mark.parametrize("leaf", LEAVES)
 def test_config_builds_model_with_its_block_and_runs_forward(leaf):
     cfg = _load(leaf, {"eval_size": [SIZE, SIZE]})   # PP-YOLOE precomputes anchors for it
@@ -98,6 +117,7 @@ def test_config_builds_model_with_its_block_and_runs_forward(leaf):
         assert block in names, f"{leaf} should build {block}; has {names & attention}"
         if block != "EffectiveSELayer":
             assert "EffectiveSELayer" not in names, f"{leaf} still has PP-YOLOE's ESE"
+    _check_neck_blocks(leaf, model.neck, attention)
     model.eval()
     with paddle.no_grad():
         boxes = model(_inputs(training=False))["bbox"].numpy()
