@@ -85,7 +85,9 @@ class AttnCSPResNet(nn.Layer):
         use_large_stem: three stem convs instead of two.
         width_mult, depth_mult: scale channels and layers (rounded, at least 1).
         trt: use TensorRT-friendly activations.
-        use_checkpoint: recompute stages in training to save memory.
+        use_checkpoint: recompute stages in training to save memory. Unlike ppdet's, building
+            with it leaves the global random generator alone: the recompute keeps each stage's
+            random state itself (`preserve_rng_state`).
         use_alpha: learnable branch weight in the RepVGG blocks.
         attn: the block after each stage's concat (sublayer `stages.<i>.attn`, ppdet's ESE slot):
             an attention spec for every stage, or a list with one spec per stage. A dict spec may
@@ -129,8 +131,6 @@ class AttnCSPResNet(nn.Layer):
         if bad:
             raise ValueError(f"AttnCSPResNet: return_idx {list(return_idx)} has {bad}; "
                              f"stages are 0..{num_stages - 1}")
-        if use_checkpoint:
-            paddle.seed(0)   # as ppdet does, so recomputed stages see the same randomness
 
     @staticmethod
     def _build_stem(width: int, act: Callable, use_large_stem: bool) -> nn.Sequential:

@@ -98,4 +98,9 @@ class BlockFactory:
         self.expansion = block_cls.expansion
 
     def __call__(self, std_senet: bool, **kwargs) -> nn.Layer:
+        # AttnResNet turns std_senet into the first plugin, so `Blocks` must never pass it on
+        if std_senet:
+            raise ValueError(f"{self.where}: std_senet reaches AttnResNet's blocks as a plugin "
+                             f"(ppattn.backbones.plugins.STD_SENET), not as a block argument; "
+                             f"got std_senet=True")
         return self.block_cls(plugins=self.plugins, where=self.where, **kwargs)

@@ -29,8 +29,10 @@ def _cases():
 def test_every_position_block_and_stage_runs_forward_and_backward(depth, position, name, stage):
     num_stages = 4 if depth == 18 else stage + 1        # keep the ResNet-50 cases small
     stages = [i == stage for i in range(num_stages)]
+    # ResNet-18's 64 channels: ShuffleAttention's default 64 groups need 128
+    spec = {"name": "sa", "groups": 8} if name == "sa" else name
     model = AttnResNet(depth=depth, num_stages=num_stages, return_idx=[num_stages - 1],
-                       freeze_at=-1, plugins=[{"attn": name, "position": position,
+                       freeze_at=-1, plugins=[{"attn": spec, "position": position,
                                                "stages": stages}])
     x = paddle.randn([2, 3, 32, 32])
     out = model({"image": x})[-1]

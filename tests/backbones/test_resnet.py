@@ -80,3 +80,11 @@ def test_freeze_at_freezes_plugins_in_frozen_stages_and_warns():
 def test_bad_arguments_raise_naming_the_value(kwargs, error, match):
     with pytest.raises(error, match=match):
         AttnResNet(**kwargs)
+
+
+def test_block_factory_refuses_std_senet_instead_of_dropping_it():
+    from ppattn.backbones.resnet_blocks import AttnBottleNeck, BlockFactory
+    factory = BlockFactory(AttnBottleNeck, [], "AttnResNet stage 0")
+    with pytest.raises(ValueError, match="AttnResNet stage 0: std_senet reaches AttnResNet's "
+                                         "blocks as a plugin"):
+        factory(std_senet=True, ch_in=64, ch_out=64, stride=1, shortcut=False)
