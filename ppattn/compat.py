@@ -1,8 +1,9 @@
-"""Let PaddleDetection 2.6.0 train, evaluate and export under Paddle 3.
+"""Let PaddleDetection 2.6.0 train, evaluate and export under Paddle 3, and save checkpoints that
+survive a kill.
 
 ppdet 2.6.0 was written for Paddle 2.x. Two Paddle 3 changes break training at the first step, and
-the second also breaks Faster R-CNN evaluation and inference. Each fix below replaces one ppdet
-function or method and nothing else. Importing ppattn calls `apply()`.
+the second also breaks Faster R-CNN evaluation and inference (fixes 1-3); fix 4 is ppdet's own.
+Each fix below replaces one ppdet function or method and nothing else. Importing ppattn calls `apply()`.
 Calling it again changes nothing. `ORIGINALS` keeps ppdet's own versions, so the tests can show
 each failure.
 
@@ -39,12 +40,24 @@ each failure.
    is divided by its image's scale factor, clipped to the original image and labelled -1 if it
    is then empty. The ONNX-export and EdgeBoard branches (`export_onnx`, `export_eb`) still run
    ppdet's code, which we have not tested.
+
+4. Checkpoint saving (`ppdet.utils.checkpoint.save_model`, also bound in `ppdet.engine.callbacks`).
+   Fails: a SIGKILL (or a full disk) during a save leaves a truncated `.pdparams` or an empty
+   `.pdopt`, written in place over the previous snapshot of that name (`model_final` every run).
+   Resuming from it fails with ``EOFError: Ran out of input`` and no file name.
+   Fix: every file of the snapshot is written to `<file>.tmp` and flushed to disk; only then is
+   the old `.pdparams` removed, the `.pdopt` and `.pdema` renamed into place and the `.pdparams`
+   last. So a snapshot with a `.pdparams` is complete and of one save (the old one or the new
+   one), and one without is refused by `ppattn.engine.check_snapshot`, naming the file.
 """
 import functools
 import inspect
+import os
 from typing import Callable, Dict
 
 import paddle
+import ppdet.engine.callbacks as ppdet_callbacks
+import ppdet.utils.checkpoint as ppdet_checkpoint
 from ppdet.modeling import post_process
 from ppdet.modeling.assigners import atss_assigner, task_aligned_assigner
 from ppdet.modeling.proposal_generator import rpn_head, target, target_layer
@@ -161,6 +174,46 @@ def _get_pred(self, bboxes, bbox_num, im_shape, scale_factor):
     return bboxes, pred, out_num.astype(bbox_num.dtype)
 
 
+def _write_temporary(obj, path: str) -> str:
+    """paddle.save `obj` to `path`.tmp and flush it to disk; return the temporary path."""
+    temporary = path + ".tmp"
+    paddle.save(obj, temporary)
+    with open(temporary, "rb") as f:
+        os.fsync(f.fileno())
+    return temporary
+
+
+def _save_model(model, optimizer, save_dir, save_name, last_epoch, ema_model=None):
+    """`save_model`: ppdet's snapshot files, replaced all together only once all are on disk
+    (fix 4). As in ppdet, `.pdparams` holds the EMA weights when there are any and `.pdema` the
+    raw ones, `.pdopt` the optimizer state with `last_epoch`; only rank 0 saves."""
+    if paddle.distributed.get_rank() != 0:
+        return
+    if not isinstance(model, dict) or not isinstance(ema_model, (dict, type(None))):
+        raise TypeError("save_model takes state dicts (model.state_dict()), got "
+                        f"{type(model).__name__} and {type(ema_model).__name__}")
+    os.makedirs(save_dir, exist_ok=True)
+    base = os.path.join(save_dir, save_name)
+    state = optimizer.state_dict()
+    state["last_epoch"] = last_epoch
+    files = {".pdopt": state, ".pdparams": model if ema_model is None else ema_model}
+    if ema_model is not None:
+        files[".pdema"] = model
+    temporaries = {suffix: _write_temporary(obj, base + suffix) for suffix, obj in files.items()}
+    # no moment where an old .pdparams stands beside new companions: it goes first, comes last
+    if os.path.exists(base + ".pdparams"):
+        os.remove(base + ".pdparams")
+    for suffix in (".pdopt", ".pdema", ".pdparams"):
+        if suffix in temporaries:
+            os.replace(temporaries[suffix], base + suffix)
+    folder = os.open(save_dir, os.O_RDONLY)
+    try:
+        os.fsync(folder)   # the renames themselves reach the disk
+    finally:
+        os.close(folder)
+    ppdet_checkpoint.logger.info(f"Save checkpoint: {save_dir}")
+
+
 def _replace(key: str, owners: tuple, name: str, new: Callable) -> None:
     """Set `name` on every owner to `new`, once; keep ppdet's version in ORIGINALS[key]."""
     current = getattr(owners[0], name)
@@ -183,6 +236,8 @@ def apply() -> None:
     _replace("generate_proposal_target", (target, target_layer), "generate_proposal_target",
              _generate_proposal_target)
     _replace("BBoxPostProcess.get_pred", (post_process.BBoxPostProcess,), "get_pred", _get_pred)
+    # the Checkpointer callback imported save_model by name
+    _replace("save_model", (ppdet_checkpoint, ppdet_callbacks), "save_model", _save_model)
 
 
 apply()

@@ -4,11 +4,19 @@ Each fix test calls ppdet's own function (kept in `compat.ORIGINALS`), checks th
 Paddle 3's error, and then checks the replacement on a case small enough to work out by hand.
 """
 import importlib
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
 
 import numpy as np
 import paddle
 import pytest
 from paddle.static import InputSpec
+import ppdet.engine.callbacks as callbacks
+import ppdet.utils.checkpoint as ppdet_checkpoint
 from ppdet.modeling.architectures import PPYOLOE, FasterRCNN
 from ppdet.modeling.assigners import ATSSAssigner, TaskAlignedAssigner
 from ppdet.modeling.backbones.cspresnet import CSPResNet
@@ -201,7 +209,8 @@ def _installed():
             "TaskAlignedAssigner.forward": TaskAlignedAssigner.forward,
             "RPNHead._gen_proposal": rpn_head.RPNHead._gen_proposal,
             "generate_proposal_target": target_layer.generate_proposal_target,
-            "BBoxPostProcess.get_pred": BBoxPostProcess.get_pred}
+            "BBoxPostProcess.get_pred": BBoxPostProcess.get_pred,
+            "save_model": callbacks.save_model}
 
 
 def test_apply_twice_changes_nothing():
@@ -210,6 +219,7 @@ def test_apply_twice_changes_nothing():
     reloaded = importlib.reload(compat)
     assert _installed() == before
     assert target.generate_proposal_target is before["generate_proposal_target"]
+    assert ppdet_checkpoint.save_model is before["save_model"]
     assert compat.ORIGINALS == originals == reloaded.ORIGINALS
     assert sorted(originals) == sorted(before)
     assert all(f.__module__.startswith("ppdet.") for f in originals.values())
@@ -286,3 +296,122 @@ def test_tiny_faster_rcnn_trains_one_step():
                           _tensor([[20, 30, 90, 100]])],
               "is_crowd": [paddle.zeros([2, 1], "int32"), paddle.zeros([1, 1], "int32")]}
     _assert_trained_one_step(_tiny_faster_rcnn(), inputs)
+
+
+# Fix 4: a child process saves snapshots in a loop, generation g filling every tensor with g; the
+# test kills it with SIGKILL in the middle of a save.
+_SAVER = textwrap.dedent("""
+    import sys
+    import paddle
+    import ppattn  # noqa: F401  (installs the atomic save_model)
+    from ppattn import compat
+    import ppdet.utils.checkpoint as checkpoint
+
+    class Optimizer:
+        def __init__(self, g):
+            self.g = g
+
+        def state_dict(self):
+            return {"moment": paddle.full([SIZE], float(self.g))}
+
+    save = compat.ORIGINALS["save_model"] if sys.argv[2] == "ppdet" else checkpoint.save_model
+    for g in range(1, 1000):
+        print(f"saving {g}", flush=True)
+        weights = {"w": paddle.full([SIZE], float(g))}
+        save(weights, Optimizer(g), sys.argv[1], "snap", g, ema_model=dict(weights))
+""")
+_SIZE = 4_000_000   # 16 MB a file, so that a save takes long enough to be caught in the middle
+
+
+def _start_saver(folder, which):
+    code = _SAVER.replace("SIZE", str(_SIZE))
+    return subprocess.Popen([sys.executable, "-c", code, str(folder), which],
+                            stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+
+
+def _kill_during_save(folder, which, in_save, delay=0.0):
+    """Let the saver finish one save, wait until `in_save(folder)` says the next is under way,
+    wait `delay` seconds more, then SIGKILL it."""
+    saver = _start_saver(folder, which)
+    try:
+        for line in saver.stdout:
+            if line.strip() == "saving 2":
+                break
+        deadline = time.time() + 60
+        while not in_save(folder) and time.time() < deadline:
+            time.sleep(0.001)
+        assert in_save(folder), "the saver never got into a save"
+        time.sleep(delay)
+        saver.send_signal(signal.SIGKILL)
+    finally:
+        saver.kill()
+        saver.wait()
+
+
+def _generation(path):
+    value = paddle.load(path)
+    tensor = value["w"] if "w" in value else value["moment"]
+    values = np.unique(tensor.numpy())
+    assert values.size == 1, f"{path} mixes generations {values}"
+    return int(values[0])
+
+
+def test_snapshot_killed_during_a_save_is_the_old_or_the_new_one_whole(tmp_path):
+    from ppattn.engine import CheckpointError, check_snapshot, read_state
+    # a temporary file exists from the first write of a save to the last rename; the random
+    # delay lands the kill anywhere from there to after the save (each outcome must hold)
+    delay = np.random.default_rng().uniform(0, 0.3)
+    _kill_during_save(tmp_path, "ppattn", lambda d: any(n.endswith(".tmp") for n in os.listdir(d)),
+                      delay)
+    files = {n: os.path.getsize(tmp_path / n) for n in sorted(os.listdir(tmp_path))}
+    print(f"killed {delay:.3f} s into save 2: {files}")
+    base = str(tmp_path / "snap")
+    if os.path.exists(base + ".pdparams"):
+        generations = {s: _generation(base + s) for s in (".pdparams", ".pdema", ".pdopt")}
+        assert len(set(generations.values())) == 1, (generations, files)   # one save, no mix
+        assert check_snapshot(base, ema=True) == generations[".pdparams"] in (1, 2)
+        assert read_state(base + ".pdopt")["last_epoch"] == generations[".pdparams"]
+    else:   # killed between removing the old weights and renaming the new ones in
+        with pytest.raises(CheckpointError, match=r"snap.pdparams' \(the weights\) is missing"):
+            check_snapshot(base, ema=True)
+
+
+def test_ppdets_own_save_killed_during_a_save_leaves_a_truncated_file(tmp_path):
+    """Why fix 4 exists: ppdet writes in place, so the killed save leaves a partial file."""
+    full = None
+
+    def in_save(folder):
+        nonlocal full
+        path = os.path.join(folder, "snap.pdparams")
+        size = os.path.getsize(path) if os.path.exists(path) else 0
+        full = full or (size if size > 4 * _SIZE else None)
+        return full is not None and size < full
+
+    _kill_during_save(tmp_path, "ppdet", in_save)
+    with pytest.raises(Exception):
+        paddle.load(str(tmp_path / "snap.pdparams"))
+
+
+def test_failed_save_keeps_the_previous_snapshot(tmp_path, monkeypatch):
+    class Optimizer:
+        def state_dict(self):
+            return {"moment": paddle.ones([3])}
+
+    ppdet_checkpoint.save_model({"w": paddle.ones([3])}, Optimizer(), str(tmp_path), "snap", 1,
+                                ema_model={"w": paddle.ones([3])})
+    real_save = paddle.save
+
+    def save_then_fail(obj, path, *args, **kwargs):
+        real_save(obj, path, *args, **kwargs)
+        if path.endswith(".pdema.tmp"):
+            raise OSError("No space left on device")
+
+    monkeypatch.setattr(paddle, "save", save_then_fail)
+    with pytest.raises(OSError, match="No space left"):
+        ppdet_checkpoint.save_model({"w": paddle.zeros([3])}, Optimizer(), str(tmp_path),
+                                    "snap", 2, ema_model={"w": paddle.zeros([3])})
+    for suffix in (".pdparams", ".pdema"):
+        np.testing.assert_array_equal(paddle.load(str(tmp_path / f"snap{suffix}"))["w"].numpy(),
+                                      np.ones(3))
+    assert paddle.load(str(tmp_path / "snap.pdopt"))["last_epoch"] == 1

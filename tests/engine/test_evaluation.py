@@ -38,3 +38,47 @@ def test_recorder_appends_each_evaluation_on_rank_0_only(tmp_path, rank, written
     if written:
         history = json.load(open(path))
         assert [(h["epoch"], h["bbox"]["AP"]) for h in history] == [(0, 0.25), (1, 0.5)]
+
+
+def _recorder(path, *records, extra=None):
+    """A recorder at `path` that has seen evaluations of (epoch, AP) pairs."""
+    trainer = SimpleNamespace(_local_rank=0, _metrics=[])
+    recorder = MetricsRecorder(trainer, str(path), extra=extra)
+    for epoch, ap in records:
+        trainer._metrics = [_Metric(ap)]
+        recorder.on_epoch_end({"mode": "eval", "epoch_id": epoch})
+    return recorder
+
+
+def _epochs(path):
+    return [(h["epoch"], h["bbox"]["AP"]) for h in json.load(open(path))]
+
+
+def test_a_resumed_run_appends_to_the_history(tmp_path):
+    path = tmp_path / "metrics.json"
+    _recorder(path, (0, 0.1), (1, 0.2), (2, 0.3))
+    _recorder(path, (3, 0.4), (4, 0.5))                  # resumed from snapshot 2
+    assert _epochs(path) == [(0, 0.1), (1, 0.2), (2, 0.3), (3, 0.4), (4, 0.5)]
+
+
+def test_a_run_resumed_from_an_earlier_snapshot_replaces_the_later_epochs(tmp_path):
+    path = tmp_path / "metrics.json"
+    _recorder(path, (0, 0.1), (1, 0.2), (2, 0.3))
+    _recorder(path, (1, 0.25))                           # resumed from snapshot 0
+    assert _epochs(path) == [(0, 0.1), (1, 0.25)]
+
+
+def test_evaluations_without_an_epoch_are_all_kept_with_their_extra_fields(tmp_path):
+    path = tmp_path / "eval_metrics.json"
+    _recorder(path, (None, 0.5), extra={"weights": "a"})
+    _recorder(path, (None, 0.6), extra={"weights": "b"})
+    history = json.load(open(path))
+    assert [(h["weights"], h["bbox"]["AP"]) for h in history] == [("a", 0.5), ("b", 0.6)]
+
+
+def test_an_unreadable_history_is_an_error_not_overwritten(tmp_path):
+    path = tmp_path / "metrics.json"
+    path.write_text('[{"epoch": 0, "bbox"')
+    with pytest.raises(ValueError, match="cannot read the metrics history .*metrics.json"):
+        _recorder(path)
+    assert path.read_text() == '[{"epoch": 0, "bbox"'

@@ -1,10 +1,13 @@
-"""ppattn.engine.predict (drawing, saving) and cli.image_paths."""
+"""ppattn.engine.predict (drawing, saving) and cli.image_paths, cli.check_output_dir."""
 import json
+import shutil
 
 import numpy as np
 import pytest
 
-from ppattn.engine import draw_boxes, image_paths, save_detections
+from ppattn.engine import check_output_dir, draw_boxes, image_paths, save_detections
+
+from tiny_runs import DEMO, TOOLS, run_failing_tool
 
 
 def test_draw_boxes_skips_boxes_below_threshold():
@@ -36,3 +39,26 @@ def test_image_paths_names_what_is_missing(tmp_path):
         image_paths()
     with pytest.raises(FileNotFoundError, match="has no"):
         image_paths(infer_dir=str(tmp_path))
+
+
+def test_output_dir_holding_the_input_images_is_refused(tmp_path):
+    images = [str(tmp_path / "a.jpg"), str(tmp_path / "b.jpg")]
+    for path in images:
+        open(path, "wb").close()
+    with pytest.raises(FileExistsError, match=r"would overwrite a.jpg, b.jpg; choose another "
+                                              r"--output_dir"):
+        check_output_dir(images, str(tmp_path / "."))
+    with pytest.raises(FileExistsError, match="would overwrite b.jpg"):
+        check_output_dir(images[1:], str(tmp_path / "sub" / ".."))
+    check_output_dir(images, str(tmp_path / "pictures"))
+
+
+def test_infer_tool_refuses_to_draw_over_its_input_images(tiny_data, tmp_path):
+    folder = tmp_path / "images"
+    shutil.copytree(tiny_data / "test", folder)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    result = run_failing_tool([f"{TOOLS}/infer.py", "-c", DEMO, "--infer_dir", str(folder),
+                               "--output_dir", str(folder), "-o", "weights=unused"],
+                              cwd=str(tmp_path))
+    assert "would overwrite test_0000.jpg, test_0001.jpg" in result.stderr
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
