@@ -48,7 +48,8 @@ class ContextBlock(AttentionBlock):
 
     Args:
         channels: C, channels of the input.
-        ratio: each fusion's bottleneck has P = int(C * ratio) channels.
+        ratio: each fusion's bottleneck has P = int(C * ratio) channels, at least 1 (where
+            mmcv would build a conv of width 0, e.g. C < 16 at the default ratio).
         pooling: 'att' (attention pooling, the paper's) or 'avg' (global average pooling).
         fusions: from 'channel_add' and 'channel_mul'.
 
@@ -69,12 +70,10 @@ class ContextBlock(AttentionBlock):
             raise ValueError(f"ContextBlock: unknown pooling {pooling!r}; known: "
                              f"{', '.join(POOLINGS)}")
         self.fusions = _check_fusions(fusions)
-        if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) \
-                or int(channels * ratio) < 1:
-            raise ValueError(f"ContextBlock: ratio must give at least one bottleneck channel, "
-                             f"int({channels} * ratio) >= 1; got ratio {ratio!r}")
+        if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or ratio <= 0:
+            raise ValueError(f"ContextBlock: ratio must be a positive number, got {ratio!r}")
         self.channels, self.pooling = channels, pooling
-        self.planes = int(channels * ratio)
+        self.planes = max(1, int(channels * ratio))
         if pooling == "att":
             self.conv_mask = nn.Conv2D(channels, 1, 1, weight_attr=nn.initializer.KaimingNormal(),
                                        bias_attr=nn.initializer.Constant(0.0))

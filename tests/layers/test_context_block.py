@@ -60,7 +60,7 @@ def test_context_block_matches_numpy_reference(parity, rng, channels, shape, kwa
 
 @pytest.mark.parametrize("channels, ratio, planes", [(64, 1 / 16, 4), (256, 1 / 4, 64),
                                                      (48, 1 / 16, 3), (10, 1 / 4, 2),
-                                                     (2048, 1 / 4, 512)])
+                                                     (2048, 1 / 4, 512), (12, 1 / 16, 1)])
 def test_context_block_planes_golden_values(channels, ratio, planes):
     block = ContextBlock(channels, ratio=ratio)
     assert block.planes == planes
@@ -128,8 +128,8 @@ def test_context_block_flops_follow_the_counting_rules():
                                    "channel_add, channel_mul"),
     ({"fusions": []}, r"ContextBlock: fusions must be a non-empty list from channel_add, "
                       r"channel_mul, got \[\]"),
-    ({"ratio": 1 / 32}, r"ContextBlock: ratio must give at least one bottleneck channel, "
-                        r"int\(16 \* ratio\) >= 1; got ratio 0.03125"),
+    ({"ratio": 0}, "ContextBlock: ratio must be a positive number, got 0"),
+    ({"ratio": "1/4"}, "ContextBlock: ratio must be a positive number, got '1/4'"),
 ])
 def test_context_block_rejects_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
