@@ -22,7 +22,10 @@ PRETRAINED = "https://paddledet.bj.bcebos.com/models/pretrained/"
 SIZE = 64
 
 # block class each leaf must put in its backbone, by the name the file ends in
-EXPECTED_BLOCK = {"se": "SELayer", "eca": "ECALayer", "ge": "GatherExcite", "psa": "PSAModule"}
+EXPECTED_BLOCK = {"se": "SELayer", "eca": "ECALayer", "ge": "GatherExcite", "psa": "PSAModule",
+                  "cbam": "CBAM", "ca": "CoordAttention", "simam": "SimAM", "gc": "ContextBlock",
+                  "sa": "ShuffleAttention", "triplet": "TripletAttention",
+                  "ema": "EfficientMultiScaleAttention"}
 # '..._neck_<block>_<slot>_...': what follows is the neck's block and the slot it fills
 NECK_MARK = "_neck_"
 
