@@ -11,7 +11,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import ppattn  # noqa: E402,F401  (registers ppattn's backbones and patches ppdet for Paddle 3)
 from ppattn.engine import ArgsParser, MetricsRecorder, check_num_classes, check_snapshot, \
-    prepare_config, run_main  # noqa: E402
+    check_weights_fit, prepare_config, run_main  # noqa: E402
 from ppattn.engine.evaluation import TRAINING_METRICS  # noqa: E402
 from ppdet.engine import Trainer, init_parallel_env, set_random_seed  # noqa: E402
 
@@ -50,6 +50,7 @@ def main():
         metrics = os.path.join(cfg.output_eval, TRAINING_METRICS)
         trainer.register_callbacks([MetricsRecorder(trainer, metrics)])
     if args.resume:
+        check_weights_fit(trainer.model, args.resume)
         trainer.resume_weights(args.resume)
     elif cfg.get("pretrain_weights"):
         trainer.load_weights(cfg.pretrain_weights)

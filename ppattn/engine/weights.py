@@ -46,15 +46,8 @@ def mismatch_message(path: str, report: LoadReport, total: int) -> str:
     return "\n  ".join(lines)
 
 
-def load_weights_strictly(model: nn.Layer, weights: str) -> LoadReport:
-    """Load the trained checkpoint `weights` (path with or without .pdparams; a URL is
-    downloaded as ppdet does) into `model`, or raise naming every parameter it leaves
-    without a value.
-
-    Raises:
-        CheckpointError: the file is missing, truncated or unreadable.
-        WeightsMismatchError: a parameter is missing from the checkpoint or has another shape.
-    """
+def _fitting(model: nn.Layer, weights: str):
+    """(path, report, values) for trained `weights`, raising if any parameter is left out."""
     if not weights:
         raise CheckpointError("no trained weights given: set `weights:` in the config or pass "
                               "-o weights=output/NAME/model_final")
@@ -64,6 +57,25 @@ def load_weights_strictly(model: nn.Layer, weights: str) -> LoadReport:
     report, values = match_weights(model, read_state(path))
     if report.newly_initialized or report.shape_mismatched:
         raise WeightsMismatchError(mismatch_message(path, report, len(model.state_dict())))
+    return path, report, values
+
+
+def check_weights_fit(model: nn.Layer, weights: str) -> LoadReport:
+    """Raise as `load_weights_strictly` would, but load nothing (for a snapshot that ppdet's
+    resume then loads, which would skip a parameter of another shape with a warning)."""
+    return _fitting(model, weights)[1]
+
+
+def load_weights_strictly(model: nn.Layer, weights: str) -> LoadReport:
+    """Load the trained checkpoint `weights` (path with or without .pdparams; a URL is
+    downloaded as ppdet does) into `model`, or raise naming every parameter it leaves
+    without a value.
+
+    Raises:
+        CheckpointError: the file is missing, truncated or unreadable.
+        WeightsMismatchError: a parameter is missing from the checkpoint or has another shape.
+    """
+    path, report, values = _fitting(model, weights)
     assign_weights(model, values)
     if report.unused:
         logger.warning(f"{len(report.unused)} entries of {path!r} are not parameters of this "

@@ -9,7 +9,7 @@ import pytest
 from ppdet.core.workspace import create
 
 from ppattn.engine import CheckpointError, ConfigError, WeightsMismatchError, check_num_classes, \
-    load_config, load_weights_strictly, parse_overrides
+    check_weights_fit, load_config, load_weights_strictly, parse_overrides
 from ppattn.engine import checks
 
 from tiny_runs import DEMO, TOOLS, run_failing_tool, tiny_options
@@ -64,6 +64,16 @@ def test_two_class_weights_in_a_three_class_config_name_the_classifier(checkpoin
     message = str(error.value)
     assert "of another shape" in message
     assert "yolo_head.pred_cls.0.weight [3, " in message and "vs checkpoint [2, " in message
+
+
+def test_resume_check_refuses_a_snapshot_of_another_shape_and_loads_nothing(checkpoints):
+    model = _demo_model()
+    before = {k: v.numpy().copy() for k, v in model.state_dict().items()}
+    with pytest.raises(WeightsMismatchError, match="yolo_head.pred_cls.0.bias"):
+        check_weights_fit(model, checkpoints["two"])
+    assert check_weights_fit(model, checkpoints["same"]).loaded
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(value.numpy(), before[key], err_msg=key)
 
 
 def test_truncated_weights_name_the_file(tmp_path, checkpoints):
