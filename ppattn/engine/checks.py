@@ -84,14 +84,19 @@ def _backbone_problems(cfg: Mapping) -> List[str]:
     backbone = architecture.get("backbone") if isinstance(architecture, Mapping) else None
     if not isinstance(backbone, str) or not isinstance(cfg.get(backbone), SchemaDict):
         return []
-    problems = attention_argument_problems(backbone, cfg[backbone])
-    if problems:
-        return problems  # building would fail in the block's arithmetic, naming no key
+    if attention_argument_problems(backbone, cfg[backbone]):
+        return []  # named by _attention_problems; building would fail naming no key
     try:
         create(backbone)
     except (TypeError, ValueError) as error:
         return [f"{backbone}: {error}"]
     return []
+
+
+def _attention_problems(cfg: Mapping) -> List[str]:
+    """Attention specs in any component (backbones, necks) with arguments of the wrong type."""
+    return [problem for owner, section in cfg.items() if isinstance(section, SchemaDict)
+            for problem in attention_argument_problems(owner, section)]
 
 
 def _dataset_problems(cfg: Mapping, datasets: Iterable[str]) -> List[str]:
@@ -120,7 +125,8 @@ def check_config(cfg: Mapping, datasets: Iterable[str] = ()) -> None:
     """
     problems = (_component_problems(cfg) + top_level_problems(cfg) + _key_problems(cfg)
                 + reader_problems(cfg) + optimizer_problems(cfg) + range_problems(cfg)
-                + _backbone_problems(cfg) + _dataset_problems(cfg, datasets))
+                + _attention_problems(cfg) + _backbone_problems(cfg)
+                + _dataset_problems(cfg, datasets))
     if problems:
         name = cfg.get("filename", "config")
         raise ConfigError(f"{name}: {len(problems)} problem(s):\n  " + "\n  ".join(problems))

@@ -192,6 +192,13 @@ def test_wrong_typed_block_argument_in_a_resnet_plugin_is_named():
             "(float)") in message
 
 
+def test_wrong_typed_block_argument_in_a_neck_is_named():
+    neck = os.path.join(ROOT, "configs/ppyoloe/ppyoloe_crn_s_neck_eca_pan_300e_coco.yml")
+    message = _problems(neck, "AttnCustomCSPPAN.pan_attn.gamma=two")
+    assert ("AttnCustomCSPPAN.pan_attn: ECALayer argument 'gamma' must be float, got 'two' "
+            "(str)") in message
+
+
 def test_every_top_level_key_the_trainer_reads_is_accepted():
     """The keys ppdet 2.6.0's Trainer and callbacks read from the config, found in their
     source, are all accepted or deliberately left out (so an upgrade that reads a new key
