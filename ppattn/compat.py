@@ -3,9 +3,9 @@ survive a kill.
 
 ppdet 2.6.0 was written for Paddle 2.x. Two Paddle 3 changes break training at the first step, and
 the second also breaks Faster R-CNN evaluation and inference (fixes 1-3); fix 4 is ppdet's own.
-Each fix below replaces one ppdet function or method and nothing else. Importing ppattn calls `apply()`.
-Calling it again changes nothing. `ORIGINALS` keeps ppdet's own versions, so the tests can show
-each failure.
+Each fix below replaces one ppdet function or method and nothing else. Importing this module
+(`import ppattn.detection` does) calls `apply()`. Calling it again changes nothing. `ORIGINALS`
+keeps ppdet's own versions, so the tests can show each failure.
 
 1. Label assigners of PP-YOLOE (`ATSSAssigner.forward`, `TaskAlignedAssigner.forward`).
    Fails: ``TypeError: (InvalidType) Type promotion only support calculations between

@@ -10,7 +10,7 @@ from tiny_runs import DEMO, NAME, TOOLS, run_failing_tool, tiny_options
 
 
 def _snapshot(folder, name, epoch, ema=True, skip=()):
-    """Write snapshot `name` as ppdet does: weights, optimizer state with last_epoch, raw weights."""
+    """Write snapshot `name` as ppdet does: weights, optimizer state with epoch, raw weights."""
     files = {".pdparams": {"w": paddle.ones([2])}, ".pdopt": {"last_epoch": epoch},
              ".pdema": {"w": paddle.zeros([2])}}
     for suffix, state in files.items():

@@ -115,24 +115,28 @@ def test_more_classes_than_the_dataset_has_is_a_warning():
 
 
 def test_eval_tool_refuses_se_weights_in_the_eca_config(tiny_data, checkpoints, tmp_path):
-    result = run_failing_tool([f"{TOOLS}/eval.py", "-c", DEMO, "--output_eval", str(tmp_path / "eval"),
-                   *tiny_options(tiny_data, f"weights={checkpoints['se']}")], str(tmp_path))
+    result = run_failing_tool([f"{TOOLS}/eval.py", "-c", DEMO, "--output_eval",
+                               str(tmp_path / "eval"),
+                               *tiny_options(tiny_data, f"weights={checkpoints['se']}")],
+                              str(tmp_path))
     assert f"error: weights '{checkpoints['se']}.pdparams' do not fit" in result.stderr
     assert ECA_PARAM in result.stderr
     assert not (tmp_path / "eval" / "eval_metrics.json").exists()
 
 
 def test_dygraph_infer_tool_refuses_two_class_weights(tiny_data, checkpoints, tmp_path):
-    result = run_failing_tool([f"{TOOLS}/infer.py", "-c", DEMO, "--infer_dir", str(tiny_data / "test"),
-                   "--output_dir", str(tmp_path / "pics"),
-                   *tiny_options(tiny_data, f"weights={checkpoints['two']}")], str(tmp_path))
+    result = run_failing_tool([f"{TOOLS}/infer.py", "-c", DEMO, "--infer_dir",
+                               str(tiny_data / "test"), "--output_dir", str(tmp_path / "pics"),
+                               *tiny_options(tiny_data, f"weights={checkpoints['two']}")],
+                              str(tmp_path))
     assert "yolo_head.pred_cls.0.weight [3, " in result.stderr
     assert not (tmp_path / "pics").exists()
 
 
 def test_train_tool_refuses_fewer_classes_than_the_annotations(tiny_data, tmp_path):
-    result = run_failing_tool([f"{TOOLS}/train.py", "-c", DEMO, "--output_dir", str(tmp_path / "out"),
-                   *tiny_options(tiny_data, "num_classes=2")], str(tmp_path))
+    result = run_failing_tool([f"{TOOLS}/train.py", "-c", DEMO, "--output_dir",
+                               str(tmp_path / "out"), *tiny_options(tiny_data, "num_classes=2")],
+                              str(tmp_path))
     assert "num_classes is 2, but TrainDataset" in result.stderr
     assert "has 3 categories: ellipse, rectangle, triangle" in result.stderr
     assert "Epoch: [0]" not in result.stderr + result.stdout
