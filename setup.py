@@ -19,6 +19,7 @@ setup(
         "numpy<1.24",
         "scikit-learn<1.8",
         "pyyaml",
+        "matplotlib",  # tools/attention_maps.py's pictures (ppattn.analysis.plots)
     ],
     extras_require={
         # ONNX export and ONNX Runtime; these versions keep numpy at 1.23 for paddledet
