@@ -1,5 +1,6 @@
 """The neck configs: a stock checkpoint loads into them, they train, and the demo-sized one goes
-through the tools (train, export with its Paddle Inference check, ONNX with its parity check)."""
+through the tools (train with evaluation, export with its Paddle Inference check, ONNX with its
+parity check)."""
 import os
 import subprocess
 import sys
@@ -103,9 +104,10 @@ def test_demo_with_backbone_and_neck_attention_goes_through_the_tools(tmp_path):
                                                            "TestDataset")],
                "TrainReader.batch_size=4", "log_iter=1", "epoch=1", "snapshot_epoch=1"]
     config = os.path.join(ROOT, DEMO)
-    log = _run_tool([f"{TOOLS}/train.py", "-c", config, "--output_dir", str(tmp_path),
+    log = _run_tool([f"{TOOLS}/train.py", "-c", config, "--eval", "--output_dir", str(tmp_path),
                      *options], cwd=str(tmp_path))
     assert "Epoch: [0] [1/2]" in log and "loss: " in log
+    assert "Average Precision  (AP) @[ IoU=0.50 " in log
     weights = tmp_path / DEMO_NAME / "model_final"
     assert os.path.isfile(f"{weights}.pdparams")
     # export_model checks Paddle Inference against dygraph, export_onnx --check ONNX Runtime
