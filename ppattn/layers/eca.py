@@ -6,7 +6,7 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
-from .common import channel_scale, check_input, check_positive, spatial_mean
+from .common import check_input, check_positive, spatial_mean
 from .flop_count import numel
 from .protocol import AttentionBlock
 
@@ -53,17 +53,18 @@ class ECALayer(AttentionBlock):
                               bias_attr=False)
 
     def scale(self, x: paddle.Tensor) -> paddle.Tensor:
-        """Return the gate, [N, C, H, W] -> [N, 1, 1, C]."""
+        """Return the gate, [N, C, H, W] -> [N, C, 1, 1]."""
         check_input("ECALayer", x, self.channels)
         pooled = spatial_mean(x)                      # [N, C]
         # the 1-D conv as a 2-D one over a [N, 1, 1, C] row: Paddle's Conv1D adds transposes
         # and costs several times more; the weight stays `conv.weight` [1, 1, k]
         row = pooled.reshape([0, 1, 1, -1])
         pad = (self.kernel_size - 1) // 2
-        return F.sigmoid(F.conv2d(row, self.conv.weight.unsqueeze(2), padding=[0, pad]))
+        scale = F.sigmoid(F.conv2d(row, self.conv.weight.unsqueeze(2), padding=[0, pad]))
+        return scale.reshape([0, -1, 1, 1])
 
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:
-        return channel_scale(x, self.scale(x))
+        return x * self.scale(x)
 
     def flops(self, input_shape: Sequence[int]) -> int:
         n, c = int(input_shape[0]), int(input_shape[1])
@@ -77,4 +78,4 @@ class ECALayer(AttentionBlock):
 
     def attention_maps(self, x: paddle.Tensor) -> Dict[str, paddle.Tensor]:
         """{'channel': [N, C, 1, 1]}, the gate each channel is multiplied by."""
-        return {"channel": self.scale(x).reshape([0, -1, 1, 1])}
+        return {"channel": self.scale(x)}

@@ -6,8 +6,8 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
-from .common import Activation, channel_scale, check_input, check_positive, get_activation, \
-    pointwise, spatial_mean
+from .common import Activation, check_input, check_positive, get_activation, pointwise, \
+    spatial_mean
 from .flop_count import conv_flops, conv_output_shape, conv_output_size, numel
 from .protocol import AttentionBlock, open_gate
 
@@ -169,20 +169,20 @@ class GatherExcite(AttentionBlock):
                              f"feat_size {self.feat_size}")
 
     def scale(self, x: paddle.Tensor) -> paddle.Tensor:
-        """Return the gate: [N, C] after the parameter-free global gather, else [N, C, H, W]."""
+        """Return the gate: [N, C, 1, 1] after the parameter-free global gather, else
+        [N, C, H, W]."""
         check_input("GatherExcite", x, self.channels)
         context = self._gather(x)
         if self.mlp is not None:
             context = self.mlp.on_pooled(context) if self._pooled else self.mlp(context)
         if self._pooled:
-            return self.gate(context)
+            return self.gate(context).reshape([0, -1, 1, 1])
         # nearest resize of a 1x1 map is a broadcast, so this is right at any size
         context = F.interpolate(context, size=paddle.shape(x)[2:], mode="nearest")
         return self.gate(context)
 
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:
-        gate = self.scale(x)
-        return channel_scale(x, gate) if self._pooled else x * gate
+        return x * self.scale(x)
 
     def _gather_flops(self, shape: List[int]) -> Tuple[int, List[int]]:
         """(FLOPs, context shape) of the gather; pooling windows count padded positions too."""
@@ -220,7 +220,4 @@ class GatherExcite(AttentionBlock):
                              "extra_params=True with norm=True; got a gate without parameters")
 
     def attention_maps(self, x: paddle.Tensor) -> Dict[str, paddle.Tensor]:
-        gate = self.scale(x)
-        if self._pooled:
-            return {"channel": gate.reshape([0, -1, 1, 1])}
-        return {"context": gate}
+        return {"channel" if self._pooled else "context": self.scale(x)}

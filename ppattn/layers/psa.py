@@ -83,7 +83,7 @@ class PSAModule(AttentionBlock):
         check_input("PSAModule", x, self.in_channels)
         convs = (self.conv_1, self.conv_2, self.conv_3, self.conv_4)
         branches = paddle.stack([conv(x) for conv in convs], axis=1)        # [N, 4, C/4, H, W]
-        scores = self.se.scale(branches.flatten(0, 1))                      # [N*4, C/4]
+        scores = self.se.scale(branches.flatten(0, 1))                      # [N*4, C/4, 1, 1]
         weights = F.softmax(scores.reshape([-1, _BRANCHES, self.out_channels // _BRANCHES, 1, 1]),
                             axis=1)
         return branches, weights

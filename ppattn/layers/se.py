@@ -4,8 +4,8 @@ from typing import Dict, Optional, Sequence
 import paddle
 import paddle.nn as nn
 
-from .common import Activation, channel_scale, check_input, check_positive, get_activation, \
-    pointwise, spatial_mean
+from .common import Activation, check_input, check_positive, get_activation, pointwise, \
+    spatial_mean
 from .flop_count import conv_flops, linear_flops, numel
 from .protocol import AttentionBlock, open_gate
 
@@ -55,17 +55,17 @@ class SELayer(AttentionBlock):
             self.extract = nn.Linear(self.rd_channels, channels)
 
     def scale(self, x: paddle.Tensor) -> paddle.Tensor:
-        """Return the gated excitation, [N, C, H, W] -> [N, C]."""
+        """Return the gated excitation, [N, C, H, W] -> [N, C, 1, 1]."""
         check_input("SELayer", x, self.channels)
         pooled = spatial_mean(x)
         if self.fc_kind == "conv":
             excitation = pointwise(self.fc2, self.act(pointwise(self.fc1, pooled)))
         else:
             excitation = self.extract(self.act(self.squeeze(pooled)))
-        return self.gate(excitation)
+        return self.gate(excitation).reshape([0, -1, 1, 1])
 
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:
-        return channel_scale(x, self.scale(x))
+        return x * self.scale(x)
 
     def scale_flops(self, input_shape: Sequence[int]) -> int:
         """FLOPs of `scale(x)`: the mean, both FCs, the activation between them and the gate."""
@@ -85,7 +85,7 @@ class SELayer(AttentionBlock):
 
     def attention_maps(self, x: paddle.Tensor) -> Dict[str, paddle.Tensor]:
         """{'channel': [N, C, 1, 1]}, the gate each channel is multiplied by."""
-        return {"channel": self.scale(x).reshape([0, -1, 1, 1])}
+        return {"channel": self.scale(x)}
 
 
 class EffectiveSELayer(AttentionBlock):
@@ -113,12 +113,12 @@ class EffectiveSELayer(AttentionBlock):
         self.act = get_activation(act, "EffectiveSELayer", "act")
 
     def scale(self, x: paddle.Tensor) -> paddle.Tensor:
-        """Return the gate, [N, C, H, W] -> [N, C]."""
+        """Return the gate, [N, C, H, W] -> [N, C, 1, 1]."""
         check_input("EffectiveSELayer", x, self.channels)
-        return self.act(pointwise(self.fc, spatial_mean(x)))
+        return self.act(pointwise(self.fc, spatial_mean(x))).reshape([0, -1, 1, 1])
 
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:
-        return channel_scale(x, self.scale(x))
+        return x * self.scale(x)
 
     def flops(self, input_shape: Sequence[int]) -> int:
         n, c = int(input_shape[0]), int(input_shape[1])
@@ -130,4 +130,4 @@ class EffectiveSELayer(AttentionBlock):
 
     def attention_maps(self, x: paddle.Tensor) -> Dict[str, paddle.Tensor]:
         """{'channel': [N, C, 1, 1]}, the gate each channel is multiplied by."""
-        return {"channel": self.scale(x).reshape([0, -1, 1, 1])}
+        return {"channel": self.scale(x)}

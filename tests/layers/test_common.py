@@ -1,9 +1,28 @@
-"""The shared squeeze and scale helpers: their fast eager CPU paths give the plain ops' numbers."""
+"""The shared squeeze and scale helpers, and that the channel blocks squeeze through them."""
 import numpy as np
 import paddle
 import pytest
 
+import ppattn.layers.eca
+import ppattn.layers.gather_excite
+import ppattn.layers.se
+from ppattn import build_attention
 from ppattn.layers.common import channel_scale, spatial_mean
+
+SQUEEZING = (ppattn.layers.se, ppattn.layers.eca, ppattn.layers.gather_excite)
+
+
+@pytest.fixture
+def squeezes(monkeypatch):
+    """Record the dtype of every tensor the blocks squeeze, still squeezing it as before."""
+    seen = []
+
+    def spy(x):
+        seen.append(x.dtype)
+        return spatial_mean(x)
+    for module in SQUEEZING:
+        monkeypatch.setattr(module, "spatial_mean", spy)
+    return seen
 
 
 @pytest.mark.parametrize("shape", [(1, 5, 7, 3), (3, 16, 9, 11)])
@@ -14,37 +33,28 @@ def test_spatial_mean_is_the_mean_over_h_and_w(shape, parity, rng):
     parity.assert_close(got.numpy(), x.mean(axis=(2, 3)))
 
 
-@pytest.mark.parametrize("shape", [(1, 5, 7, 3), (3, 16, 9, 11)])
+def test_spatial_mean_of_float16_is_accumulated_in_float32(rng):
+    x = (1000 + rng.normal(size=(1, 2, 64, 64))).astype("float16")   # sum ~ 4e6 > float16 max
+    y = spatial_mean(paddle.to_tensor(x))
+    assert y.dtype == paddle.float16
+    want = x.astype(np.float32).mean(axis=(2, 3)).astype(np.float16)
+    np.testing.assert_array_equal(y.numpy(), want)
+
+
+@pytest.mark.parametrize("spec", ["se", {"name": "se", "fc": "linear"}, "ese", "eca", "ge",
+                                  {"name": "psa", "reduction": 4}], ids=str)
+def test_channel_blocks_squeeze_through_spatial_mean(spec, squeezes):
+    # the float32 accumulation above then holds for every block under AMP
+    block = build_attention(spec, 64)
+    block(paddle.randn([2, 64, 4, 4]))
+    assert squeezes == [paddle.float32]
+
+
 @pytest.mark.parametrize("gate_shape", ["n_c", "n_1_1_c", "n_c_1_1"])
-def test_channel_scale_without_gradient_is_exactly_the_multiply(shape, gate_shape, rng):
-    n, c = shape[:2]
-    x = paddle.to_tensor(rng.normal(size=shape), "float32")
+def test_channel_scale_is_the_broadcast_multiply(gate_shape, rng):
+    n, c = 3, 16
+    x = paddle.to_tensor(rng.normal(size=(n, c, 9, 11)), "float32")
     gate = paddle.to_tensor(rng.uniform(size=(n, c)), "float32")
-    want = (x * gate.reshape([n, c, 1, 1])).numpy()
     as_given = {"n_c": [n, c], "n_1_1_c": [n, 1, 1, c], "n_c_1_1": [n, c, 1, 1]}[gate_shape]
-    with paddle.no_grad():
-        got = channel_scale(x, gate.reshape(as_given))
-    np.testing.assert_array_equal(got.numpy(), want)
-
-
-def test_channel_scale_with_gradient_gives_the_multiply_gradients(rng):
-    x_np, gate_np = rng.normal(size=(2, 6, 5, 4)), rng.uniform(size=(2, 6))
-    dy = paddle.to_tensor(rng.normal(size=(2, 6, 5, 4)), "float32")
-    results = []
-    for scale in (channel_scale, lambda x, g: x * g.reshape([2, 6, 1, 1])):
-        x = paddle.to_tensor(x_np, "float32", stop_gradient=False)
-        gate = paddle.to_tensor(gate_np, "float32", stop_gradient=False)
-        y = scale(x, gate)
-        (y * dy).sum().backward()
-        results.append([y.numpy(), x.grad.numpy(), gate.grad.numpy()])
-    for got, want in zip(*results):
-        np.testing.assert_array_equal(got, want)
-
-
-def test_channel_scale_keeps_float64(rng):
-    x = paddle.to_tensor(rng.normal(size=(2, 3, 4, 5)), "float64")
-    gate = paddle.to_tensor(rng.uniform(size=(2, 3)), "float64")
-    with paddle.no_grad():
-        got = channel_scale(x, gate)
-    assert got.dtype == paddle.float64
-    np.testing.assert_array_equal(got.numpy(), x.numpy() * gate.numpy()[:, :, None, None])
+    got = channel_scale(x, gate.reshape(as_given))
+    np.testing.assert_array_equal(got.numpy(), (x * gate.reshape([n, c, 1, 1])).numpy())
