@@ -103,3 +103,20 @@ def test_open_gate_gives_identity_gate_times_x(spec):
     init_identity(block)
     x = paddle.randn([2, CHANNELS, 5, 5])
     np.testing.assert_allclose(block(x).numpy(), IDENTITY_GATE * x.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_nothing_outside_layers_branches_on_a_block_class():
+    import ast
+    import pathlib
+    package = pathlib.Path(ppattn.__file__).parent
+    names = {cls.__name__ for cls in ATTENTIONS.values()}
+    found = []
+    for path in package.rglob("*.py"):
+        if path.parent == package / "layers":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in (
+                    "isinstance", "issubclass", "type") and len(node.args) == 2:
+                used = {n.id for n in ast.walk(node.args[1]) if isinstance(n, ast.Name)}
+                found += [f"{path.relative_to(package)}:{node.lineno}" for _ in used & names]
+    assert not found, f"branches on block classes outside ppattn/layers: {found}"
