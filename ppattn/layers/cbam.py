@@ -72,7 +72,10 @@ class CBAM(AttentionBlock):
     x1 = x * sigmoid(sum over `pool_types` of MLP(pool_hw(x))), the MLP's 1x1 convs with biases
     and a ReLU between; y = x1 * sigmoid(BN(conv_k(cat[max_c x1, mean_c x1]))). The channel pool
     puts the max first, as the authors' ChannelPool does (timm puts the mean first, so the
-    spatial conv weights of the two do not interchange).
+    spatial conv weights of the two do not interchange). The authors' keys map as
+    `ChannelGate.mlp.1` / `.mlp.3` (Linear, reshape the weights to [out, in, 1, 1]) ->
+    `channel.fc1` / `channel.fc2`, and `SpatialGate.spatial.conv` / `.bn` -> `spatial.conv` /
+    `spatial.bn`.
 
     Args:
         channels: C, channels of the input.

@@ -35,12 +35,15 @@ class TripletAttention(AttentionBlock):
     Misra et al., "Rotate to Attend: Convolutional Triplet Attention Module", WACV 2021.
     https://arxiv.org/abs/2010.03045
 
-    Follows the authors' code (https://github.com/landskape-ai/triplet-attention/blob/096a043/
-    MODELS/triplet_attention.py). gate(t) = t * sigmoid(BN(conv_k(Z-pool(t)))), where the Z-pool
+    Follows the authors' code
+    (https://github.com/landskape-ai/triplet-attention/blob/096a043/triplet_attention.py).
+    gate(t) = t * sigmoid(BN(conv_k(Z-pool(t)))), where the Z-pool
     is cat[max over axis 1, mean over axis 1]. cw: x transposed to [N, H, C, W], gated, and
     transposed back; hc: the same with [N, W, H, C]; hw: x itself.
     y = (hw + cw + hc) / 3, or (cw + hc) / 2 without `spatial`. Each branch pools x along its
-    own axis and transposes only the small pooled map, which is the same arithmetic.
+    own axis and transposes only the small pooled map, which is the same arithmetic. The
+    authors' keys have one more level (`cw.conv.conv.weight`, `cw.conv.bn.*`); drop the middle
+    `conv.` to load their weights.
 
     Args:
         channels: C, channels of the input (the gates do not depend on it; C is checked).
