@@ -2,11 +2,10 @@
 
 AttnCSPResNet (PP-YOLOE) and AttnResNet take every argument of ppdet 2.6.0's CSPResNet / ResNet
 with the same defaults, plus attention specs; with the defaults they are ppdet's backbones, key
-for key. Importing this package (`import ppattn` does) registers both with
-`ppdet.core.workspace` (importing or reloading twice is harmless) and runs
-`install_pretrain_hook()`.
+for key. Importing this package (`import ppattn.detection` does) registers both with
+`ppdet.core.workspace` (importing or reloading twice is harmless).
 
-Spec: None or 'none' (no block), a registered name ('se', 'ese', 'eca', 'ge', 'psa'), or
+Spec: None or 'none' (no block), a registered name (`ppattn.ATTENTIONS`), or
 `{name: ..., **arguments}`; a dict may add `init: identity` (`ppattn.backbones.identity`).
 
     AttnCSPResNet:
@@ -22,19 +21,15 @@ Spec: None or 'none' (no block), a registered name ('se', 'ese', 'eca', 'ge', 'p
 
 Pretrained weights: `load_pretrained(model, path_or_state_dict)` matches names exactly, with the
 'backbone.' prefix handled both ways, and returns and logs a `LoadReport` (loaded, newly
-initialised, shape mismatches, unused checkpoint entries). The hook routes ppdet's
-`load_pretrain_weight` (the Trainer's `pretrain_weights`) to it for models that contain an
-Attn* backbone; other models load as before.
+initialised, shape mismatches, unused checkpoint entries). A patch (`ppattn.detection.patches`)
+routes ppdet's `load_pretrain_weight` (the Trainer's `pretrain_weights`) to it for models that
+contain an Attn* backbone; other models load as before.
 """
 from .cspresnet import AttnCSPResNet
 from .identity import IDENTITY_GATE, init_as_identity
 from .plugins import POSITIONS
-from .pretrained import LoadReport, install_pretrain_hook, load_pretrained, \
-    uninstall_pretrain_hook
+from .pretrained import LoadReport, load_pretrained
 from .resnet import AttnResNet
 
-install_pretrain_hook()
-
 __all__ = ["AttnCSPResNet", "AttnResNet", "IDENTITY_GATE", "LoadReport", "POSITIONS",
-           "init_as_identity", "install_pretrain_hook", "load_pretrained",
-           "uninstall_pretrain_hook"]
+           "init_as_identity", "load_pretrained"]

@@ -9,12 +9,12 @@ Everything else keeps its initialisation and is listed, as are the checkpoint en
 weights of which not one entry matches are an error. `match_weights` does the matching alone, for
 callers that want every parameter loaded (ppattn.engine.load_weights_strictly).
 
-`install_pretrain_hook()` (run on import) makes ppdet's `load_pretrain_weight` use this for any
-model that contains an Attn* backbone; other models go to ppdet's own function unchanged.
+`pretrain_loader` wraps ppdet's `load_pretrain_weight` so that it uses this for any model that
+contains an Attn* backbone; other models go to ppdet's own function unchanged.
+`ppattn.detection.patches` installs it with ppattn's other changes to ppdet.
 """
 import functools
 import os
-import sys
 from dataclasses import dataclass, field
 from typing import List, Mapping, Tuple, Union
 
@@ -135,45 +135,15 @@ def load_pretrained(model: nn.Layer, weights: Union[str, os.PathLike, Mapping]) 
     return report
 
 
-def _hooked(original):
-    @functools.wraps(original)
+def pretrain_loader(ppdet_loader):
+    """ppdet's `load_pretrain_weight(model, path)`, routed to `load_pretrained` for models with
+    an Attn* backbone."""
+    @functools.wraps(ppdet_loader)
     def load_pretrain_weight(model, pretrain_weight):
         if not backbone_prefixes(model):
-            return original(model, pretrain_weight)
+            return ppdet_loader(model, pretrain_weight)
         from ppdet.utils.checkpoint import _strip_postfix, get_weights_path, is_url
         if is_url(pretrain_weight):
             pretrain_weight = get_weights_path(pretrain_weight)
         return load_pretrained(model, _strip_postfix(pretrain_weight) + ".pdparams")
-    load_pretrain_weight.__ppattn_hook__ = True
     return load_pretrain_weight
-
-
-def _replace_everywhere(new) -> None:
-    """Point every loaded module's `load_pretrain_weight` (ppdet's or an older hook) at `new`;
-    ppdet's trainers bind it with `from ppdet.utils.checkpoint import load_pretrain_weight`."""
-    import ppdet.utils.checkpoint as checkpoint
-    original = getattr(checkpoint.load_pretrain_weight, "__wrapped__",
-                       checkpoint.load_pretrain_weight)
-    # only ppdet's own modules, read through vars(): some foreign modules (torch.classes)
-    # raise on any attribute lookup
-    for name, module in list(sys.modules.items()):
-        if module is None or not (name == "ppdet" or name.startswith("ppdet.")):
-            continue
-        current = vars(module).get("load_pretrain_weight")
-        if current is original or getattr(current, "__ppattn_hook__", False):
-            setattr(module, "load_pretrain_weight", new)
-
-
-def install_pretrain_hook() -> None:
-    """Make ppdet's `load_pretrain_weight` use `load_pretrained` for models with an Attn*
-    backbone. Idempotent; `uninstall_pretrain_hook` undoes it."""
-    import ppdet.utils.checkpoint as checkpoint
-    current = checkpoint.load_pretrain_weight
-    _replace_everywhere(_hooked(getattr(current, "__wrapped__", current)))
-
-
-def uninstall_pretrain_hook() -> None:
-    """Give ppdet's own `load_pretrain_weight` back to every module that had the hook."""
-    import ppdet.utils.checkpoint as checkpoint
-    current = checkpoint.load_pretrain_weight
-    _replace_everywhere(getattr(current, "__wrapped__", current))

@@ -7,7 +7,7 @@ from .checks import ConfigError, check_config, check_num_classes
 from .cli import ArgsParser, check_output_dir, image_paths, prepare_config, run_main
 from .config import load_config, parse_overrides, reset_workspace, select_device
 from .evaluation import MetricsRecorder, named_stats
-from .export import ExportMismatchError, export_model, patch_multiclass_nms, verify_export
+from .export import ExportMismatchError, export_model, verify_export
 from .predict import detect_images, draw_boxes, predict_with_trainer, save_detections
 from .weights import WeightsMismatchError, check_weights_fit, load_weights_strictly
 
@@ -15,6 +15,6 @@ __all__ = ["ArgsParser", "CheckpointError", "ConfigError", "ExportMismatchError"
            "MetricsRecorder", "WeightsMismatchError", "check_config", "check_num_classes",
            "check_output_dir", "check_snapshot", "check_weights_fit", "detect_images",
            "draw_boxes", "export_model", "image_paths", "load_config", "load_weights_strictly",
-           "named_stats", "parse_overrides", "patch_multiclass_nms", "predict_with_trainer",
+           "named_stats", "parse_overrides", "predict_with_trainer",
            "prepare_config", "read_state", "reset_workspace", "run_main", "save_detections",
            "select_device", "verify_export"]

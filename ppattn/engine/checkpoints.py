@@ -6,7 +6,8 @@ has `use_ema`), 9.pdopt (optimizer state, learning-rate schedule and the epoch t
 with EMA, 9.pdema (the raw weights). ppdet resumes from whatever part it finds: without the .pdopt
 it restarts at epoch 0 and overwrites the snapshots already there, without the .pdema it restarts
 the EMA from scratch, and a truncated file fails with `EOFError: Ran out of input` and no name.
-ppattn's `compat` writes all three atomically; `check_snapshot` refuses an incomplete snapshot.
+ppattn's `save_model` patch (ppattn.detection.fixes) writes all three atomically;
+`check_snapshot` refuses an incomplete snapshot.
 """
 import glob
 import os

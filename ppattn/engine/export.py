@@ -5,9 +5,7 @@
    unless asked otherwise, and ppdet reads `main_program` of the traced function to prune the
    inputs. We trace with `full_graph=True`.
 2. ``The type of '%BBoxes' in operator multiclass_nms3 should be one of [str, bytes, Variable]``:
-   ppdet's `multiclass_nms` appends an old-IR op in static mode, but Paddle 3 traces into PIR.
-   `patch_multiclass_nms` calls the PIR op instead, as PaddleDetection's develop branch does
-   (ppdet/modeling/ops.py there). Turning PIR off does not help: jit.save then fails elsewhere.
+   fixed by the `multiclass_nms` patch (`ppattn.detection.fixes`, fix 5).
 3. `paddle.jit.save` refuses inputs the graph does not read (`used_inputs` drops them).
 The result is Paddle 3's format: `model.json` (the PIR graph), `model.pdiparams` and ppdet's
 `infer_cfg.yml` (preprocessing and labels) in `<output_dir>/<config name>/`.
@@ -17,13 +15,10 @@ Inference, oneDNN "fused") and in dygraph on the same input of the model's size,
 must agree (`ppattn.deploy.compare_outputs`). A Paddle pass once computed wrong detections on
 AVX-512 CPUs only; this check is what catches such a machine-specific fault where it runs.
 """
-import functools
 import os
 
 import numpy as np
 import paddle
-from paddle.framework import in_pir_mode
-from ppdet.modeling import ops
 from ppdet.utils.logger import setup_logger
 
 from ..deploy import Comparison, compare_outputs, open_runtime, sample_inputs
@@ -33,33 +28,6 @@ logger = setup_logger("ppattn.export")
 
 class ExportMismatchError(RuntimeError):
     """The exported model, run in the recommended runtime, disagrees with the dygraph model."""
-
-
-def _pir_multiclass_nms(original):
-    @functools.wraps(original)
-    def multiclass_nms(bboxes, scores, score_threshold, nms_top_k, keep_top_k,
-                       nms_threshold=0.3, normalized=True, nms_eta=1., background_label=-1,
-                       return_index=False, return_rois_num=True, rois_num=None, name=None):
-        if not in_pir_mode():
-            return original(bboxes, scores, score_threshold, nms_top_k, keep_top_k,
-                            nms_threshold, normalized, nms_eta, background_label, return_index,
-                            return_rois_num, rois_num, name)
-        # argument order of Paddle's ops.yaml `multiclass_nms3`
-        output, index, nms_rois_num = paddle._C_ops.multiclass_nms3(
-            bboxes, scores, rois_num, score_threshold, nms_top_k, keep_top_k, nms_threshold,
-            normalized, nms_eta, background_label)
-        return output, nms_rois_num, (index if return_index else None)
-    multiclass_nms.ppattn_pir = True
-    return multiclass_nms
-
-
-def patch_multiclass_nms() -> None:
-    """Make `ppdet.modeling.ops.multiclass_nms` traceable into PIR. Calling it again is a no-op.
-
-    Dygraph and old-IR calls still run ppdet's own function.
-    """
-    if not getattr(ops.multiclass_nms, "ppattn_pir", False):
-        ops.multiclass_nms = _pir_multiclass_nms(ops.multiclass_nms)
 
 
 def used_inputs(static_model, input_spec):
@@ -95,7 +63,6 @@ def export_model(trainer, output_dir: str = "output_inference") -> str:
     Paddle 3 fixes above. The folder is named after the config file, as ppdet names it. Raises
     ExportMismatchError, with the largest differences, when the verification fails.
     """
-    patch_multiclass_nms()
     trainer.model.eval()
     save_dir = os.path.join(output_dir, trainer.cfg.filename)
     os.makedirs(save_dir, exist_ok=True)

@@ -1,6 +1,5 @@
 """load_pretrained: exact names with prefix handling, a full report, and ppdet's Trainer hook."""
 import logging
-import sys
 from types import SimpleNamespace
 
 import numpy as np
@@ -10,8 +9,7 @@ import ppdet.engine.trainer as trainer
 import ppdet.utils.checkpoint as checkpoint
 import pytest
 
-from ppattn.backbones import AttnCSPResNet, install_pretrain_hook, load_pretrained, \
-    uninstall_pretrain_hook
+from ppattn.backbones import AttnCSPResNet, load_pretrained
 from ppattn.backbones import pretrained
 
 TINY = dict(width_mult=0.25, depth_mult=0.33)
@@ -131,31 +129,3 @@ def test_models_without_our_backbone_keep_ppdets_suffix_matching(tmp_path):
     paddle.save({"conv.weight": paddle.ones([2, 2, 1, 1]), "conv.bias": paddle.ones([2])}, path)
     trainer.load_pretrain_weight(model, path)
     assert float(model.block.conv.weight.min()) == 1.0          # loaded by suffix, as ppdet does
-
-
-def test_hook_is_idempotent_and_removable():
-    hooked = checkpoint.load_pretrain_weight
-    original = hooked.__wrapped__
-    install_pretrain_hook()
-    assert checkpoint.load_pretrain_weight.__wrapped__ is original
-    assert trainer.load_pretrain_weight is checkpoint.load_pretrain_weight
-    uninstall_pretrain_hook()
-    try:
-        assert checkpoint.load_pretrain_weight is original
-        assert trainer.load_pretrain_weight is original
-    finally:
-        install_pretrain_hook()
-    assert getattr(trainer.load_pretrain_weight, "__ppattn_hook__", False)
-
-
-class _RaisingModule(type(logging)):
-    """A module that raises on any attribute lookup, as torch.classes does."""
-
-    def __getattr__(self, name):
-        raise RuntimeError(f"no attribute {name}")
-
-
-def test_hook_ignores_modules_that_raise_on_attribute_lookup(monkeypatch):
-    monkeypatch.setitem(sys.modules, "raising_module", _RaisingModule("raising"))
-    install_pretrain_hook()
-    assert getattr(trainer.load_pretrain_weight, "__ppattn_hook__", False)

@@ -1,11 +1,12 @@
-"""Let PaddleDetection 2.6.0 train, evaluate and export under Paddle 3, and save checkpoints that
-survive a kill.
+"""The replacements that let PaddleDetection 2.6.0 train, evaluate and export under Paddle 3, and
+save checkpoints that survive a kill.
 
 ppdet 2.6.0 was written for Paddle 2.x. Two Paddle 3 changes break training at the first step, and
-the second also breaks Faster R-CNN evaluation and inference (fixes 1-3); fix 4 is ppdet's own.
-Each fix below replaces one ppdet function or method and nothing else. Importing this module
-(`import ppattn.detection` does) calls `apply()`. Calling it again changes nothing. `ORIGINALS`
-keeps ppdet's own versions, so the tests can show each failure.
+the second also breaks Faster R-CNN evaluation and inference (fixes 1-3); fix 4 is ppdet's own;
+fix 5 is needed for export. Each fix replaces one ppdet function or method and nothing else.
+`ppattn.detection.patches` lists them with the rest of ppattn's changes and installs them (its
+`PATCHES`); the originals stay reachable through `ppattn.detection.patching.original`, so the
+tests can show each failure.
 
 1. Label assigners of PP-YOLOE (`ATSSAssigner.forward`, `TaskAlignedAssigner.forward`).
    Fails: ``TypeError: (InvalidType) Type promotion only support calculations between
@@ -49,21 +50,27 @@ keeps ppdet's own versions, so the tests can show each failure.
    the old `.pdparams` removed, the `.pdopt` and `.pdema` renamed into place and the `.pdparams`
    last. So a snapshot with a `.pdparams` is complete and of one save (the old one or the new
    one), and one without is refused by `ppattn.engine.check_snapshot`, naming the file.
+
+5. NMS at export (`ppdet.modeling.ops.multiclass_nms`).
+   Fails: ``The type of '%BBoxes' in operator multiclass_nms3 should be one of [str, bytes,
+   Variable]`` when `paddle.jit.to_static` traces a detector.
+   Why: ppdet's `multiclass_nms` appends an old-IR op in static mode, but Paddle 3 traces into
+   PIR. Turning PIR off does not help: jit.save then fails elsewhere.
+   Fix: in PIR mode call the PIR op `multiclass_nms3`, as PaddleDetection's develop branch does
+   (ppdet/modeling/ops.py there); dygraph and old-IR calls still run ppdet's own function.
 """
 import functools
 import inspect
 import os
-from typing import Callable, Dict
+from typing import Callable
 
 import paddle
-import ppdet.engine.callbacks as ppdet_callbacks
 import ppdet.utils.checkpoint as ppdet_checkpoint
+from paddle.framework import in_pir_mode
 from ppdet.modeling import post_process
-from ppdet.modeling.assigners import atss_assigner, task_aligned_assigner
-from ppdet.modeling.proposal_generator import rpn_head, target, target_layer
+from ppdet.modeling.proposal_generator import target
 
-# "Class.method" or "function" -> ppdet's own version, filled by apply()
-ORIGINALS: Dict[str, Callable] = {}
+from .patching import original
 
 
 def _rois_num(rois: list) -> paddle.Tensor:
@@ -71,7 +78,7 @@ def _rois_num(rois: list) -> paddle.Tensor:
     return paddle.stack([paddle.shape(r)[0] for r in rois]).astype("int32")
 
 
-def _with_int64_labels(forward: Callable) -> Callable:
+def int64_label_forward(forward: Callable) -> Callable:
     """Wrap an assigner's forward so ppdet's code sees int64 `gt_labels` (fix 1)."""
     signature = inspect.signature(forward)
 
@@ -86,10 +93,10 @@ def _with_int64_labels(forward: Callable) -> Callable:
     return wrapped
 
 
-def _gen_proposal(self, scores, bbox_deltas, anchors, inputs):
+def gen_proposal(self, scores, bbox_deltas, anchors, inputs):
     """`RPNHead._gen_proposal`: the top proposals of each image over all levels (fix 2)."""
     if self.export_onnx:
-        return ORIGINALS["RPNHead._gen_proposal"](self, scores, bbox_deltas, anchors, inputs)
+        return original("RPNHead._gen_proposal")(self, scores, bbox_deltas, anchors, inputs)
     prop_gen = self.train_proposal if self.training else self.test_proposal
     im_shape = inputs["im_shape"]
     rois, counts = [], []
@@ -111,7 +118,7 @@ def _gen_proposal(self, scores, bbox_deltas, anchors, inputs):
     return rois, paddle.concat(counts).astype("int32")
 
 
-def _generate_proposal_target(rpn_rois, gt_classes, gt_boxes, batch_size_per_im, fg_fraction,
+def generate_proposal_target(rpn_rois, gt_classes, gt_boxes, batch_size_per_im, fg_fraction,
                               fg_thresh, bg_thresh, num_classes, ignore_thresh=-1., is_crowd=None,
                               use_random=True, is_cascade=False, cascade_iou=0.5,
                               assign_on_cpu=False, add_gt_as_proposals=True):
@@ -145,14 +152,14 @@ def _generate_proposal_target(rpn_rois, gt_classes, gt_boxes, batch_size_per_im,
     return (*outs, _rois_num(outs[0]))
 
 
-def _get_pred(self, bboxes, bbox_num, im_shape, scale_factor):
+def get_pred(self, bboxes, bbox_num, im_shape, scale_factor):
     """`BBoxPostProcess.get_pred`: boxes in original-image pixels, clipped to it (fix 3).
 
     Takes NMS output, bboxes [M, 6] (label, score, x1, y1, x2, y2) and bbox_num [N]. Returns
     those with a fake box for each image that had none, the final boxes, and their bbox_num.
     """
     if self.export_eb or self.export_onnx:
-        return ORIGINALS["BBoxPostProcess.get_pred"](self, bboxes, bbox_num, im_shape,
+        return original("BBoxPostProcess.get_pred")(self, bboxes, bbox_num, im_shape,
                                                      scale_factor)
     fake = paddle.to_tensor([[0., 0., 0., 0., 1., 1.]], dtype=bboxes.dtype)
     num = bbox_num.astype("int64")  # cumsum gives int64, and Paddle 3 does not mix int types
@@ -183,7 +190,7 @@ def _write_temporary(obj, path: str) -> str:
     return temporary
 
 
-def _save_model(model, optimizer, save_dir, save_name, last_epoch, ema_model=None):
+def save_model(model, optimizer, save_dir, save_name, last_epoch, ema_model=None):
     """`save_model`: ppdet's snapshot files, replaced all together only once all are on disk
     (fix 4). As in ppdet, `.pdparams` holds the EMA weights when there are any and `.pdema` the
     raw ones, `.pdopt` the optimizer state with `last_epoch`; only rank 0 saves."""
@@ -214,30 +221,19 @@ def _save_model(model, optimizer, save_dir, save_name, last_epoch, ema_model=Non
     ppdet_checkpoint.logger.info(f"Save checkpoint: {save_dir}")
 
 
-def _replace(key: str, owners: tuple, name: str, new: Callable) -> None:
-    """Set `name` on every owner to `new`, once; keep ppdet's version in ORIGINALS[key]."""
-    current = getattr(owners[0], name)
-    original = getattr(current, "_ppattn_original", current)
-    ORIGINALS[key] = original
-    if current is not original:
-        return  # already patched, perhaps by an earlier copy of this module
-    new._ppattn_original = original
-    for owner in owners:
-        setattr(owner, name, new)
-
-
-def apply() -> None:
-    """Install every fix above. Safe to call more than once."""
-    for cls in (atss_assigner.ATSSAssigner, task_aligned_assigner.TaskAlignedAssigner):
-        _replace(f"{cls.__name__}.forward", (cls,), "forward",
-                 _with_int64_labels(cls.forward))
-    _replace("RPNHead._gen_proposal", (rpn_head.RPNHead,), "_gen_proposal", _gen_proposal)
-    # target_layer imported the function by name, so it needs its own binding
-    _replace("generate_proposal_target", (target, target_layer), "generate_proposal_target",
-             _generate_proposal_target)
-    _replace("BBoxPostProcess.get_pred", (post_process.BBoxPostProcess,), "get_pred", _get_pred)
-    # the Checkpointer callback imported save_model by name
-    _replace("save_model", (ppdet_checkpoint, ppdet_callbacks), "save_model", _save_model)
-
-
-apply()
+def pir_multiclass_nms(ppdet_nms: Callable) -> Callable:
+    """`multiclass_nms` that traces into PIR (fix 5); other calls run `ppdet_nms`."""
+    @functools.wraps(ppdet_nms)
+    def multiclass_nms(bboxes, scores, score_threshold, nms_top_k, keep_top_k,
+                       nms_threshold=0.3, normalized=True, nms_eta=1., background_label=-1,
+                       return_index=False, return_rois_num=True, rois_num=None, name=None):
+        if not in_pir_mode():
+            return ppdet_nms(bboxes, scores, score_threshold, nms_top_k, keep_top_k,
+                             nms_threshold, normalized, nms_eta, background_label, return_index,
+                             return_rois_num, rois_num, name)
+        # argument order of Paddle's ops.yaml `multiclass_nms3`
+        output, index, nms_rois_num = paddle._C_ops.multiclass_nms3(
+            bboxes, scores, rois_num, score_threshold, nms_top_k, keep_top_k, nms_threshold,
+            normalized, nms_eta, background_label)
+        return output, nms_rois_num, (index if return_index else None)
+    return multiclass_nms

@@ -1,9 +1,9 @@
-"""ppattn.compat: each Paddle 3 failure of ppdet 2.6.0, its fix, and one training step per detector.
+"""ppattn.detection.fixes: each Paddle 3 failure of ppdet 2.6.0, its fix, and one training step
+per detector.
 
-Each fix test calls ppdet's own function (kept in `compat.ORIGINALS`), checks that it raises
-Paddle 3's error, and then checks the replacement on a case small enough to work out by hand.
+Each fix test calls ppdet's own function (`ppattn.detection.patching.original`), checks that it
+raises Paddle 3's error, and then checks the replacement on a case small enough to work out by hand.
 """
-import importlib
 import os
 import signal
 import subprocess
@@ -15,7 +15,6 @@ import numpy as np
 import paddle
 import pytest
 from paddle.static import InputSpec
-import ppdet.engine.callbacks as callbacks
 import ppdet.utils.checkpoint as ppdet_checkpoint
 from ppdet.modeling.architectures import PPYOLOE, FasterRCNN
 from ppdet.modeling.assigners import ATSSAssigner, TaskAlignedAssigner
@@ -26,9 +25,9 @@ from ppdet.modeling.heads.ppyoloe_head import PPYOLOEHead
 from ppdet.modeling.necks.custom_pan import CustomCSPPAN
 from ppdet.modeling.necks.fpn import FPN
 from ppdet.modeling.post_process import BBoxPostProcess
-from ppdet.modeling.proposal_generator import rpn_head, target, target_layer
+from ppdet.modeling.proposal_generator import rpn_head, target_layer
 
-from ppattn import compat
+from ppattn.detection.patching import original
 
 INT_PROMOTION_ERROR = "Type promotion only support calculations between floating-point"
 ZERO_D_CONCAT_ERROR = r"The axis is expected to be in range of \[0, 0\)"
@@ -67,7 +66,7 @@ def test_atss_assigner_takes_int32_labels():
     # IoUs of the 3 nearest anchors are (1, 0, 0): threshold mean + std = 0.91, so 1 anchor wins
     args = (_tensor(ANCHORS), [4], labels, boxes, mask)
     with pytest.raises(TypeError, match=INT_PROMOTION_ERROR):
-        compat.ORIGINALS["ATSSAssigner.forward"](assigner, *args, bg_index=BG)
+        original("ATSSAssigner.forward")(assigner, *args, bg_index=BG)
     out = assigner(*args, bg_index=BG)
     _assert_one_positive_per_image(*out[:3])
 
@@ -81,7 +80,7 @@ def test_task_aligned_assigner_takes_int32_labels():
     points = (pred_bboxes[0, :, :2] + pred_bboxes[0, :, 2:]) / 2
     args = (paddle.full([2, 4, BG], 0.5), pred_bboxes, points, [4], labels, boxes, mask)
     with pytest.raises(TypeError, match=INT_PROMOTION_ERROR):
-        compat.ORIGINALS["TaskAlignedAssigner.forward"](assigner, *args, bg_index=BG)
+        original("TaskAlignedAssigner.forward")(assigner, *args, bg_index=BG)
     out = assigner(*args, bg_index=BG)
     _assert_one_positive_per_image(*out[:3])
 
@@ -112,7 +111,7 @@ def test_rpn_proposals_count_rois_per_image():
     scores, deltas, anchors, im_shape, want = _rpn_case()
     inputs = {"im_shape": im_shape}
     with pytest.raises(ValueError, match=ZERO_D_CONCAT_ERROR):
-        compat.ORIGINALS["RPNHead._gen_proposal"](head, scores, deltas, anchors, inputs)
+        original("RPNHead._gen_proposal")(head, scores, deltas, anchors, inputs)
     rois, rois_num = head._gen_proposal(scores, deltas, anchors, inputs)
     assert rois_num.dtype == paddle.int32
     np.testing.assert_array_equal(rois_num.numpy(), [3, 3])
@@ -142,7 +141,7 @@ def test_proposal_targets_count_rois_per_image():
     inputs = {"gt_class": [_tensor([[2]], "int32"), _tensor([[1]], "int32")],
               "gt_bbox": [_tensor([[0, 0, 10, 10]]), _tensor([[20, 20, 30, 30]])]}
     with pytest.raises(ValueError, match=ZERO_D_CONCAT_ERROR):
-        compat.ORIGINALS["generate_proposal_target"](
+        original("generate_proposal_target")(
             rpn_rois, inputs["gt_class"], inputs["gt_bbox"], 8, 0.5, 0.5, 0.5, BG,
             use_random=False)
     # gt boxes join the proposals; IoU 1 is foreground, IoU 0 background; foreground first
@@ -178,7 +177,7 @@ def test_box_post_process_rescales_clips_and_fills_each_image():
     args, fake, want = _post_process_case()
     post = BBoxPostProcess(num_classes=BG)
     with pytest.raises(ValueError, match=ZERO_D_CONCAT_ERROR):
-        compat.ORIGINALS["BBoxPostProcess.get_pred"](post, *args)
+        original("BBoxPostProcess.get_pred")(post, *args)
     kept, pred, pred_num = post.get_pred(*args)
     assert pred_num.dtype == paddle.int32
     np.testing.assert_array_equal(pred_num.numpy(), [3, 1, 1])
@@ -202,28 +201,6 @@ def test_box_post_process_traces_for_export():
     _, pred, pred_num = static(*args)
     np.testing.assert_array_equal(pred_num.numpy(), [3, 1, 1])
     np.testing.assert_allclose(pred.numpy(), want, rtol=1e-6)
-
-
-def _installed():
-    return {"ATSSAssigner.forward": ATSSAssigner.forward,
-            "TaskAlignedAssigner.forward": TaskAlignedAssigner.forward,
-            "RPNHead._gen_proposal": rpn_head.RPNHead._gen_proposal,
-            "generate_proposal_target": target_layer.generate_proposal_target,
-            "BBoxPostProcess.get_pred": BBoxPostProcess.get_pred,
-            "save_model": callbacks.save_model}
-
-
-def test_apply_twice_changes_nothing():
-    before, originals = _installed(), dict(compat.ORIGINALS)
-    compat.apply()
-    reloaded = importlib.reload(compat)
-    assert _installed() == before
-    assert target.generate_proposal_target is before["generate_proposal_target"]
-    assert ppdet_checkpoint.save_model is before["save_model"]
-    assert compat.ORIGINALS == originals == reloaded.ORIGINALS
-    assert sorted(originals) == sorted(before)
-    assert all(f.__module__.startswith("ppdet.") for f in originals.values())
-    assert all(before[key] is not originals[key] for key in before)
 
 
 def _assert_trained_one_step(model, inputs):
@@ -304,7 +281,7 @@ _SAVER = textwrap.dedent("""
     import sys
     import paddle
     import ppattn  # noqa: F401  (installs the atomic save_model)
-    from ppattn import compat
+    from ppattn.detection.patching import original
     import ppdet.utils.checkpoint as checkpoint
 
     class Optimizer:
@@ -314,7 +291,7 @@ _SAVER = textwrap.dedent("""
         def state_dict(self):
             return {"moment": paddle.full([SIZE], float(self.g))}
 
-    save = compat.ORIGINALS["save_model"] if sys.argv[2] == "ppdet" else checkpoint.save_model
+    save = original("save_model") if sys.argv[2] == "ppdet" else checkpoint.save_model
     for g in range(1, 1000):
         print(f"saving {g}", flush=True)
         weights = {"w": paddle.full([SIZE], float(g))}
