@@ -12,6 +12,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import ppattn  # noqa: E402,F401  (registers ppattn's backbones and patches ppdet for Paddle 3)
 from ppattn.engine import ArgsParser, MetricsRecorder, check_num_classes, check_snapshot, \
     check_weights_fit, prepare_config, run_main  # noqa: E402
+from ppattn.engine.checks import parsed_dataset  # noqa: E402
 from ppattn.engine.evaluation import TRAINING_METRICS  # noqa: E402
 from ppdet.engine import Trainer, init_parallel_env, set_random_seed  # noqa: E402
 
@@ -47,6 +48,7 @@ def main():
     trainer = Trainer(cfg, mode="train")
     check_num_classes(cfg, trainer.dataset, "TrainDataset")
     if args.eval:
+        check_num_classes(cfg, parsed_dataset("EvalDataset"), "EvalDataset")
         metrics = os.path.join(cfg.output_eval, TRAINING_METRICS)
         trainer.register_callbacks([MetricsRecorder(trainer, metrics)])
     if args.resume:

@@ -132,6 +132,14 @@ def check_config(cfg: Mapping, datasets: Iterable[str] = ()) -> None:
         raise ConfigError(f"{name}: {len(problems)} problem(s):\n  " + "\n  ".join(problems))
 
 
+def parsed_dataset(owner: str):
+    """Build and parse a config's dataset section (e.g. 'EvalDataset') as ppdet's reader would,
+    for `check_num_classes` before the Trainer gets to it (training evaluates after an epoch)."""
+    dataset = create(owner)()
+    dataset.parse_dataset()
+    return dataset
+
+
 def check_num_classes(cfg: Mapping, dataset, owner: str) -> None:
     """Compare `num_classes` with the categories of a parsed dataset (ppdet's Trainer parses it
     when it builds its reader).

@@ -114,6 +114,15 @@ def test_more_classes_than_the_dataset_has_is_a_warning():
                      "categories; the other 2 classes are never trained"]
 
 
+def test_parsed_dataset_has_the_categories_of_its_annotations(tiny_data):
+    load_config(DEMO, parse_overrides(tiny_options(tiny_data)[1:]))
+    dataset = checks.parsed_dataset("EvalDataset")
+    assert sorted(dataset.cname2cid) == ["ellipse", "rectangle", "triangle"]
+    with pytest.raises(ConfigError, match=r"num_classes is 2, but EvalDataset \(.*val.json\) "
+                                          r"has 3 categories"):
+        check_num_classes({"num_classes": 2}, dataset, "EvalDataset")
+
+
 def test_eval_tool_refuses_se_weights_in_the_eca_config(tiny_data, checkpoints, tmp_path):
     result = run_failing_tool([f"{TOOLS}/eval.py", "-c", DEMO, "--output_eval",
                                str(tmp_path / "eval"),
