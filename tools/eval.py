@@ -8,7 +8,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import ppattn  # noqa: E402,F401  (registers ppattn's backbones and patches ppdet for Paddle 3)
+import ppattn.detection  # noqa: E402,F401  (registers ppattn with ppdet, applies its fixes)
 from ppattn.engine import ArgsParser, MetricsRecorder, check_num_classes, \
     load_weights_strictly, prepare_config, run_main  # noqa: E402
 from ppattn.engine.evaluation import EVAL_METRICS  # noqa: E402

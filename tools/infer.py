@@ -10,7 +10,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import ppattn  # noqa: E402,F401  (registers ppattn's backbones and patches ppdet for Paddle 3)
+import ppattn.detection  # noqa: E402,F401  (registers ppattn with ppdet, applies its fixes)
 from ppattn.engine import ArgsParser, check_output_dir, detect_images, image_paths, \
     load_weights_strictly, predict_with_trainer, prepare_config, run_main, \
     save_detections  # noqa: E402
