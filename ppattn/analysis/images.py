@@ -70,13 +70,16 @@ def visible_part(spatial: np.ndarray, image_hw: Sequence[float],
     return spatial[:rows, :cols]
 
 
-def _panels(blocks: Sequence[BlockMaps], sample: int, image_hw, input_hw):
+def picture_panels(blocks: Sequence[BlockMaps], sample: int, image_hw, input_hw):
+    """(spatial panels, channel panels) of one sample: (title, part of the [h, w] mean map over
+    the image) per spatial map and (title, [K] gates) per channel gate, in block order."""
     spatial, channel = [], []
     for entry in blocks:
         for key, value in entry.maps.items():
             one = value[sample]
             if map_kind(one) == SPATIAL:
-                title = f"{entry.name}\n{key} ({entry.block})"
+                mean = f", mean of {one.shape[0]}" if one.shape[0] > 1 else ""
+                title = f"{entry.name}\n{key} ({entry.block}{mean})"
                 spatial.append((title, visible_part(spatial_profile(one), image_hw, input_hw)))
             else:
                 channel.append((f"{entry.name} {key} ({entry.block})", one.ravel()))
@@ -87,7 +90,7 @@ def write_image_outputs(path: str, stem: str, blocks: Sequence[BlockMaps], sampl
                         image_hw, input_hw, output_dir: str) -> Dict:
     """Write the pictures and the summary of sample `sample` (the image at `path`); return the
     summary, which names the files written."""
-    spatial, channel = _panels(blocks, sample, image_hw, input_hw)
+    spatial, channel = picture_panels(blocks, sample, image_hw, input_hw)
     base = os.path.join(output_dir, stem)
     pictures = {
         "spatial": (plot_spatial_maps(read_image(path), spatial, f"{base}_spatial.png")

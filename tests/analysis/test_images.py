@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from ppattn.analysis import AttentionMapsError, analyse_images
-from ppattn.analysis.images import output_stems, read_image, visible_part, write_image_outputs
+from ppattn.analysis.images import output_stems, picture_panels, read_image, visible_part, \
+    write_image_outputs
 
 
 def assert_picture(path, min_height=200, min_width=400):
@@ -23,6 +24,17 @@ def test_visible_part_drops_the_padding_below_and_right_of_the_image():
     # a 64 x 32 resized image padded to 64 x 64: the map's left half covers it
     np.testing.assert_array_equal(visible_part(spatial, (64, 32), (64, 64)), spatial[:, :2])
     np.testing.assert_array_equal(visible_part(spatial, (128.0, 128.0), (128, 128)), spatial)
+
+
+def test_panels_are_titled_with_the_position_and_show_the_mean_map(constructed):
+    spatial, channel = picture_panels(constructed.blocks(), 1, (2, 2), (2, 2))
+    assert [title for title, _ in spatial] == ["neck.attn\nspatial (CBAM, mean of 2)"]
+    np.testing.assert_allclose(spatial[0][1], [[0.4, 0.4], [0.0, 0.0]], rtol=1e-6)
+    assert [title for title, _ in channel] == ["neck.attn channel (CBAM)"]
+    np.testing.assert_allclose(channel[0][1], [0.05, 0.5, 0.95], rtol=1e-6)
+    # the image fills the upper half of a padded input: the map's upper row
+    spatial, _ = picture_panels(constructed.blocks(), 1, (32, 64), (64, 64))
+    np.testing.assert_allclose(spatial[0][1], [[0.4, 0.4]], rtol=1e-6)
 
 
 def test_images_of_one_name_are_refused():
