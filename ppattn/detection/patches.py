@@ -10,6 +10,7 @@ from typing import List
 from ..backbones.pretrained import pretrain_loader
 from . import fixes
 from .patching import Patch
+from .safe_loading import load_config_with_base, restricted_paddle_load
 
 _ASSIGNER_REASON = ("Paddle 3 no longer promotes int32 labels to int64: TypeError 'Type "
                     "promotion only support calculations between floating-point numbers'")
@@ -52,6 +53,11 @@ PATCHES: List[Patch] = [
     Patch("load_pretrain_weight", _PRETRAIN_OWNERS, "load_pretrain_weight", pretrain_loader,
           "ppdet matches checkpoint keys by suffix, loading an ImageNet fc into every "
           "attention fc; Attn* backbones load by exact names"),
+    Patch("_load_config_with_base", ("ppdet.core.workspace",), "_load_config_with_base",
+          load_config_with_base,
+          "ppdet reads configs with yaml.Loader: a !!python/object tag runs code"),
+    Patch("paddle.load", ("paddle",), "load", restricted_paddle_load,
+          "paddle.load unpickles weights files: a crafted .pdparams runs code"),
 ]
 
 

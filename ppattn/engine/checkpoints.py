@@ -15,6 +15,8 @@ from typing import List, Mapping
 
 import paddle
 
+from ..detection.safe_loading import UnsafeFileError
+
 SUFFIXES = (".pdparams", ".pdopt", ".pdema", ".pdmodel")
 _ROLES = {".pdparams": "the weights", ".pdopt": "the optimizer state and epoch",
           ".pdema": "the raw weights beside the EMA ones"}
@@ -37,6 +39,8 @@ def read_state(path: str) -> Mapping:
         raise CheckpointError(f"checkpoint file {path!r} does not exist")
     try:
         state = paddle.load(path)
+    except UnsafeFileError:
+        raise
     except Exception as error:  # EOFError, UnpicklingError, ValueError: none names the file
         raise CheckpointError(
             f"checkpoint file {path!r} ({os.path.getsize(path)} bytes) cannot be read, it is "

@@ -12,14 +12,16 @@ from typing import Callable, Iterable, List, Optional, Sequence
 
 from ppdet.utils.cli import merge_args
 
+from ..detection.safe_loading import UnsafeFileError
 from .checks import ConfigError, check_config
 from .checkpoints import CheckpointError
 from .config import load_config, parse_overrides, select_device
+from .data_checks import DataError, check_images
 from .weights import WeightsMismatchError
 
 # what a user can fix from the message alone: shown without a traceback
-USER_ERRORS = (ConfigError, CheckpointError, WeightsMismatchError, FileNotFoundError,
-               FileExistsError)
+USER_ERRORS = (ConfigError, CheckpointError, DataError, WeightsMismatchError, UnsafeFileError,
+               FileNotFoundError, FileExistsError)
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
 
@@ -63,10 +65,12 @@ def prepare_config(args: argparse.Namespace, datasets: Iterable[str] = ()):
 
 
 def image_paths(infer_img: Optional[str] = None, infer_dir: Optional[str] = None) -> List[str]:
-    """The images named by --infer_img (preferred) or found in --infer_dir, sorted."""
+    """The images named by --infer_img (preferred) or found in --infer_dir, sorted; a file
+    that is not an image raises DataError naming it (ppdet's reader would hang on it)."""
     if infer_img:
         if not os.path.isfile(infer_img):
             raise FileNotFoundError(f"--infer_img {infer_img!r} is not a file")
+        check_images([infer_img], "--infer_img")
         return [infer_img]
     if not infer_dir:
         raise ValueError("give --infer_img IMAGE or --infer_dir FOLDER")
@@ -77,6 +81,7 @@ def image_paths(infer_img: Optional[str] = None, infer_dir: Optional[str] = None
     if not paths:
         raise FileNotFoundError(f"--infer_dir {infer_dir!r} has no {'/'.join(IMAGE_EXTENSIONS)} "
                                 f"images")
+    check_images(paths, "--infer_dir")
     return paths
 
 
