@@ -18,6 +18,7 @@ import paddle
 import paddle.nn as nn
 from ppdet.core.workspace import create
 
+from .. import detection  # noqa: F401  (registers what the configs name)
 from ..engine.config import load_config
 from ..layers.flop_count import conv_flops, linear_flops, numel
 from ..layers.protocol import block_flops

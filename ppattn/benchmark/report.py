@@ -94,6 +94,7 @@ def chart(result: Dict, path: str) -> None:
     sets = sorted({r["set"] for r in result["blocks"]})
     panels = len(sets) + bool(result["models"])
     fig, axes = plt.subplots(panels, 1, figsize=(11, 3.6 * panels), squeeze=False)
+    colors = plt.get_cmap("tab20").colors           # the default cycle repeats after 10 blocks
     for ax, set_name in zip(axes[:, 0], sets):
         rows = [r for r in result["blocks"] if r["set"] == set_name and r["device"] == "cpu"
                 and "error" not in r and r["block"] not in (FLOOR, NONE)]
@@ -104,7 +105,8 @@ def chart(result: Dict, path: str) -> None:
             values = {(r["stage"], r["shape"][0]): r["fwd_over_floor"]["median"]
                       for r in rows if r["block"] == name}
             ax.bar([g + i * width for g in range(len(groups))],
-                   [values.get(k, 0) for k in groups], width, label=name)
+                   [values.get(k, 0) for k in groups], width, label=name,
+                   color=colors[i % len(colors)])
         ax.set_yscale("log")
         ax.set_xticks([g + 0.4 - width / 2 for g in range(len(groups))])
         ax.set_xticklabels([f"{s} N={n}" for s, n in groups])
@@ -120,7 +122,8 @@ def chart(result: Dict, path: str) -> None:
         ax.bar(range(len(rows)), medians, yerr=spread, capsize=3)
         ax.axhline(1.0, color="k", linewidth=0.8)
         ax.set_xticks(range(len(rows)))
-        ax.set_xticklabels([f"{r['model']}\n{r['variant']}" for r in rows], fontsize=7)
+        ax.set_xticklabels([f"{r['model']} {r['variant']}" for r in rows], fontsize=7,
+                           rotation=45, ha="right")
         ax.set_ylabel("latency / stock")
         ax.set_title("whole models: forward latency over stock (CPU, median and IQR)")
     fig.tight_layout()

@@ -10,7 +10,7 @@ in the way mmcv's `init_weights`/`reset_parameters` put initialisation on the la
   activations, gates, the final scale) for one forward pass on an input of that shape.
 - `init_identity()`: make the block start as (nearly) the identity, so inserting it into a
   pretrained network does not halve its features. Raises a ValueError naming the reason where
-  that is impossible.
+  that is impossible. A gating block usually calls `open_gate` on the layer feeding its gate.
 - `attention_maps(x) -> dict`: the gates the block applies to `x`, by name, e.g.
   {'channel': [N, C, 1, 1]} or {'spatial': [N, 1, H, W]}.
 
