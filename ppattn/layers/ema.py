@@ -8,6 +8,7 @@ import paddle.nn.functional as F
 from .common import check_input, check_positive
 from .flop_count import conv_flops, numel
 from .protocol import AttentionBlock, identity_bias
+from .shuffle_attention import group_norm_per_channel
 
 
 class EfficientMultiScaleAttention(AttentionBlock):
@@ -64,7 +65,7 @@ class EfficientMultiScaleAttention(AttentionBlock):
         hw = self.conv1x1(paddle.concat([x_h, x_w], axis=2))
         gate_h = F.sigmoid(hw[:, :, :height])
         gate_w = F.sigmoid(hw[:, :, height:].transpose([0, 1, 3, 2]))
-        x1 = self.gn(gx * gate_h * gate_w)
+        x1 = group_norm_per_channel(gx * gate_h * gate_w, self.gn)
         x2 = self.conv3x3(gx)
         x11 = F.softmax(x1.mean(axis=[2, 3]), axis=1).unsqueeze(1)        # [M, 1, g]
         x21 = F.softmax(x2.mean(axis=[2, 3]), axis=1).unsqueeze(1)

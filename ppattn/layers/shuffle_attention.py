@@ -25,6 +25,20 @@ def _check_groups(channels: int, groups: int) -> None:
                          f"2 * groups = {2 * groups}; {accepted}")
 
 
+def group_norm_per_channel(x: paddle.Tensor, norm: nn.GroupNorm) -> paddle.Tensor:
+    """`norm` (a GroupNorm with one group per channel) written out: each channel of each sample
+    normalised over H, W with the biased variance, then `norm`'s affine.
+
+    The same math as calling `norm`, in plain ops: paddle2onnx 2.x writes a garbage epsilon
+    (about -5e-26) into the InstanceNormalization it makes of such a GroupNorm, so ONNX Runtime
+    would normalise without epsilon.
+    """
+    centered = x - x.mean(axis=[2, 3], keepdim=True)
+    variance = centered.square().mean(axis=[2, 3], keepdim=True)
+    normalised = centered / paddle.sqrt(variance + norm._epsilon)
+    return normalised * norm.weight.reshape([1, -1, 1, 1]) + norm.bias.reshape([1, -1, 1, 1])
+
+
 def channel_shuffle(x: paddle.Tensor, groups: int) -> paddle.Tensor:
     """[N, C, H, W] -> channel g * C / groups + i moves to i * groups + g."""
     size = paddle.shape(x)
@@ -80,7 +94,7 @@ class ShuffleAttention(AttentionBlock):
 
     def _gates(self, x0: paddle.Tensor, x1: paddle.Tensor):
         channel = F.sigmoid(self.cweight * x0.mean(axis=[2, 3], keepdim=True) + self.cbias)
-        spatial = F.sigmoid(self.sweight * self.gn(x1) + self.sbias)
+        spatial = F.sigmoid(self.sweight * group_norm_per_channel(x1, self.gn) + self.sbias)
         return channel, spatial
 
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:

@@ -15,6 +15,9 @@ DEMO = os.path.join(ROOT, "configs/demo/ppyoloe_crn_t_eca_shapes.yml")
 # the stage blocks see 24..192 channels, so PSA's 4 branches have 6..48 channels
 SPECS = {
     "psa": {"name": "psa", "conv_groups": [1, 1, 3, 3], "reduction": 1},
+    # SA's 64 groups need C divisible by 128, EMA's factor 32 C divisible by 32
+    "sa": {"name": "sa", "groups": 4},
+    "ema": {"name": "ema", "factor": 8},
     # extent > 0 gathers with strided convs and scatters back with F.interpolate
     "ge_extent2": {"name": "ge", "extent": 2},
 }
