@@ -9,10 +9,10 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import ppattn.detection  # noqa: E402,F401  (registers ppattn with ppdet, applies its fixes)
-from ppattn.engine import ArgsParser, MetricsRecorder, check_num_classes, \
+from ppattn.engine import ArgsParser, MetricsRecorder, build_trainer, check_num_classes, \
     load_weights_strictly, prepare_config, run_main  # noqa: E402
 from ppattn.engine.evaluation import EVAL_METRICS  # noqa: E402
-from ppdet.engine import Trainer, init_parallel_env  # noqa: E402
+from ppdet.engine import init_parallel_env  # noqa: E402
 
 
 def parse_args():
@@ -34,7 +34,7 @@ def main():
     cfg.output_eval = args.output_eval
     os.makedirs(args.output_eval, exist_ok=True)
     init_parallel_env()
-    trainer = Trainer(cfg, mode="eval")
+    trainer = build_trainer(cfg, "eval")
     check_num_classes(cfg, trainer.dataset, "EvalDataset")
     load_weights_strictly(trainer.model, cfg.get("weights"))
     trainer.register_callbacks([MetricsRecorder(trainer, os.path.join(

@@ -11,9 +11,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import ppattn.detection  # noqa: E402,F401  (registers ppattn with ppdet, applies its fixes)
-from ppattn.engine import ArgsParser, ExportMismatchError, export_model, \
+from ppattn.engine import ArgsParser, ExportMismatchError, build_trainer, export_model, \
     load_weights_strictly, prepare_config, run_main  # noqa: E402
-from ppdet.engine import Trainer  # noqa: E402
 
 
 def parse_args():
@@ -26,7 +25,7 @@ def parse_args():
 def main():
     args = parse_args()
     cfg = prepare_config(args)
-    trainer = Trainer(cfg, mode="test")
+    trainer = build_trainer(cfg, "test")
     load_weights_strictly(trainer.model, cfg.get("weights"))
     try:
         export_model(trainer, args.output_dir)

@@ -11,11 +11,10 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import ppattn.detection  # noqa: E402,F401  (registers ppattn with ppdet, applies its fixes)
-from ppattn.engine import ArgsParser, check_output_dir, detect_images, image_paths, \
-    load_weights_strictly, predict_with_trainer, prepare_config, run_main, \
+from ppattn.engine import ArgsParser, build_trainer, check_output_dir, detect_images, \
+    image_paths, load_weights_strictly, predict_with_trainer, prepare_config, run_main, \
     save_detections  # noqa: E402
 from ppattn.inference import ONEDNN_MODES  # noqa: E402
-from ppdet.engine import Trainer  # noqa: E402
 
 
 def parse_args():
@@ -53,7 +52,7 @@ def main():
                   f"{record['picture']}")
         return
     cfg = prepare_config(args)
-    trainer = Trainer(cfg, mode="test")
+    trainer = build_trainer(cfg, "test")
     load_weights_strictly(trainer.model, cfg.get("weights"))
     for picture in predict_with_trainer(trainer, images, args.output_dir, args.draw_threshold,
                                         args.save_results):

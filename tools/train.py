@@ -10,11 +10,11 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import ppattn.detection  # noqa: E402,F401  (registers ppattn with ppdet, applies its fixes)
-from ppattn.engine import ArgsParser, MetricsRecorder, check_num_classes, check_snapshot, \
-    check_weights_fit, prepare_config, run_main  # noqa: E402
+from ppattn.engine import ArgsParser, MetricsRecorder, build_trainer, check_num_classes, \
+    check_snapshot, check_weights_fit, prepare_config, run_main  # noqa: E402
 from ppattn.engine.checks import parsed_dataset  # noqa: E402
 from ppattn.engine.evaluation import TRAINING_METRICS  # noqa: E402
-from ppdet.engine import Trainer, init_parallel_env, set_random_seed  # noqa: E402
+from ppdet.engine import init_parallel_env, set_random_seed  # noqa: E402
 
 
 def parse_args():
@@ -45,7 +45,7 @@ def main():
     init_parallel_env()
     if args.seed is not None:
         set_random_seed(args.seed)
-    trainer = Trainer(cfg, mode="train")
+    trainer = build_trainer(cfg, "train")
     check_num_classes(cfg, trainer.dataset, "TrainDataset")
     if args.eval:
         check_num_classes(cfg, parsed_dataset("EvalDataset"), "EvalDataset")

@@ -11,6 +11,7 @@ from typing import Iterable, List, Mapping
 from ppdet.core.workspace import SchemaDict, create
 from ppdet.utils.logger import setup_logger
 
+from .data_checks import parsed_dataset  # noqa: F401  (tools/train.py's import)
 from .known_keys import did_you_mean, optimizer_problems, reader_problems, top_level_problems, \
     unknown
 from .value_checks import attention_argument_problems, range_problems
@@ -130,14 +131,6 @@ def check_config(cfg: Mapping, datasets: Iterable[str] = ()) -> None:
     if problems:
         name = cfg.get("filename", "config")
         raise ConfigError(f"{name}: {len(problems)} problem(s):\n  " + "\n  ".join(problems))
-
-
-def parsed_dataset(owner: str):
-    """Build and parse a config's dataset section (e.g. 'EvalDataset') as ppdet's reader would,
-    for `check_num_classes` before the Trainer gets to it (training evaluates after an epoch)."""
-    dataset = create(owner)()
-    dataset.parse_dataset()
-    return dataset
 
 
 def check_num_classes(cfg: Mapping, dataset, owner: str) -> None:

@@ -27,8 +27,9 @@ def test_save_detections_writes_coco_style_boxes(tmp_path):
 
 
 def test_image_paths_prefers_one_image_and_lists_a_folder_sorted(tmp_path):
-    for name in ("b.jpg", "a.PNG", "notes.txt"):
-        (tmp_path / name).write_bytes(b"")
+    for name, head in (("b.jpg", b"\xff\xd8\xff\xe0"), ("a.PNG", b"\x89PNG\r\n\x1a\n"),
+                       ("notes.txt", b"")):
+        (tmp_path / name).write_bytes(head)
     assert image_paths(infer_dir=str(tmp_path)) == [str(tmp_path / "a.PNG"),
                                                     str(tmp_path / "b.jpg")]
     assert image_paths(str(tmp_path / "b.jpg"), str(tmp_path)) == [str(tmp_path / "b.jpg")]
