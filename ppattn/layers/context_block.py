@@ -32,6 +32,13 @@ def _transform(channels: int, planes: int) -> nn.Sequential:
                          nn.Conv2D(planes, channels, 1, weight_attr=zero, bias_attr=zero))
 
 
+def _set_last_conv(fusion: nn.Sequential, bias: float) -> None:
+    """Zero the weight of the fusion's last conv and set its bias to `bias`."""
+    conv = fusion[3]
+    conv.weight.set_value(paddle.zeros_like(conv.weight))
+    conv.bias.set_value(paddle.full_like(conv.bias, bias))
+
+
 class ContextBlock(AttentionBlock):
     """Global context block of GCNet.
 
@@ -103,38 +110,38 @@ class ContextBlock(AttentionBlock):
         hidden = F.layer_norm(hidden, [hidden.shape[1]], norm.weight, norm.bias, norm._epsilon)
         return pointwise(fusion[3], F.relu(hidden))
 
-    def forward(self, x: paddle.Tensor) -> paddle.Tensor:
-        context = self.context(x)
-        out = x
+    def _fusion_terms(self, context: paddle.Tensor) -> Dict[str, paddle.Tensor]:
+        """'channel_mul': the gate, 'channel_add': the added term, each [N, C, 1, 1]."""
+        terms = {}
         if self.channel_mul_conv is not None:
-            out = out * F.sigmoid(self._fuse(self.channel_mul_conv, context)).reshape(
-                [0, -1, 1, 1])
+            terms["channel_mul"] = F.sigmoid(self._fuse(self.channel_mul_conv, context))
         if self.channel_add_conv is not None:
-            out = out + self._fuse(self.channel_add_conv, context).reshape([0, -1, 1, 1])
+            terms["channel_add"] = self._fuse(self.channel_add_conv, context)
+        return {name: term.reshape([0, -1, 1, 1]) for name, term in terms.items()}
+
+    def forward(self, x: paddle.Tensor) -> paddle.Tensor:
+        terms = self._fusion_terms(self.context(x))
+        out = x
+        if "channel_mul" in terms:        # mul first, then add, as mmcv does
+            out = out * terms["channel_mul"]
+        if "channel_add" in terms:
+            out = out + terms["channel_add"]
         return out
 
     def attention_maps(self, x: paddle.Tensor) -> Dict[str, paddle.Tensor]:
         """'spatial': the attention pooling's softmax, [N, 1, H, W] (with 'att');
         'channel_mul': the gate, [N, C, 1, 1]; 'channel_add': the added term, [N, C, 1, 1]."""
-        context = self.context(x)
         maps = {"spatial": self._mask(x)} if self.pooling == "att" else {}
-        if self.channel_mul_conv is not None:
-            maps["channel_mul"] = F.sigmoid(self._fuse(self.channel_mul_conv, context)).reshape(
-                [0, -1, 1, 1])
-        if self.channel_add_conv is not None:
-            maps["channel_add"] = self._fuse(self.channel_add_conv, context).reshape(
-                [0, -1, 1, 1])
+        maps.update(self._fusion_terms(self.context(x)))
         return maps
 
     def init_identity(self) -> None:
         """'channel_add' adds 0 (its last conv zeroed, as at construction); 'channel_mul' gates
         by IDENTITY_GATE (its last conv's weight zeroed, the bias set)."""
-        biases = {"channel_add": 0.0, "channel_mul": identity_bias(F.sigmoid, "ContextBlock")}
-        for fusion, bias in ((self.channel_add_conv, biases["channel_add"]),
-                             (self.channel_mul_conv, biases["channel_mul"])):
-            if fusion is not None:
-                fusion[3].weight.set_value(paddle.zeros_like(fusion[3].weight))
-                fusion[3].bias.set_value(paddle.full_like(fusion[3].bias, bias))
+        if self.channel_add_conv is not None:
+            _set_last_conv(self.channel_add_conv, 0.0)
+        if self.channel_mul_conv is not None:
+            _set_last_conv(self.channel_mul_conv, identity_bias(F.sigmoid, "ContextBlock"))
 
     def flops(self, input_shape: Sequence[int]) -> int:
         n, c, h, w = input_shape
