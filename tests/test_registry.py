@@ -119,6 +119,6 @@ def test_blocks_are_in_paddledetection_workspace():
 
 
 def test_importing_ppattn_again_is_harmless():
-    importlib.reload(importlib.import_module("ppattn.workspace"))
+    importlib.reload(importlib.import_module("ppattn.detection.workspace"))
     importlib.reload(ppattn)
     assert sorted(BUILTIN) == sorted(name for name in ppattn.ATTENTIONS if name in BUILTIN)

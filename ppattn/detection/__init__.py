@@ -9,9 +9,9 @@
 PaddleSeg or plain Paddle code without ppdet. A script of your own that builds ppdet models from
 ppattn's configs adds one line: `import ppattn.detection`.
 """
-from .. import backbones  # noqa: F401  (registers AttnCSPResNet and AttnResNet)
-from .. import necks  # noqa: F401  (registers AttnCustomCSPPAN and AttnFPN)
-from ..workspace import register_blocks_in_workspace
+from . import backbones  # noqa: F401  (registers AttnCSPResNet and AttnResNet)
+from . import necks  # noqa: F401  (registers AttnCustomCSPPAN and AttnFPN)
+from .workspace import register_blocks_in_workspace
 from .patches import PATCHES, apply_patches
 
 apply_patches()

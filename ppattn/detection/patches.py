@@ -3,11 +3,11 @@
 `import ppattn.detection` installs them all (`apply_patches`); nothing else in ppattn replaces
 an attribute of ppdet or Paddle. The mechanism is `ppattn.detection.patching.Patch`; the
 replacements and the failures they fix are documented in `ppattn.detection.fixes` and
-`ppattn.backbones.pretrained`.
+`ppattn.detection.backbones.pretrained`.
 """
 from typing import List
 
-from ..backbones.pretrained import pretrain_loader
+from .backbones.pretrained import pretrain_loader
 from . import fixes
 from .patching import Patch
 from .safe_loading import load_config_with_base, restricted_paddle_load

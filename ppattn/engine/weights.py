@@ -12,7 +12,7 @@ import paddle.nn as nn
 from ppdet.utils.checkpoint import get_weights_path, is_url
 from ppdet.utils.logger import setup_logger
 
-from ..backbones.pretrained import LoadReport, assign_weights, match_weights
+from ..detection.backbones.pretrained import LoadReport, assign_weights, match_weights
 from .checkpoints import CheckpointError, read_state, strip_suffix
 
 logger = setup_logger("ppattn.weights")

@@ -8,7 +8,7 @@ from ppdet.modeling.backbones.cspresnet import BasicBlock, ConvBNLayer
 from ppdet.modeling.ops import get_act_fn
 from ppdet.modeling.shape_spec import ShapeSpec
 
-from ..registry import AttentionSpec
+from ...registry import AttentionSpec
 from .slots import build_in_place, per_stage
 from .registration import register_backbone
 
@@ -91,7 +91,7 @@ class AttnCSPResNet(nn.Layer):
         use_alpha: learnable branch weight in the RepVGG blocks.
         attn: the block after each stage's concat (sublayer `stages.<i>.attn`, ppdet's ESE slot):
             an attention spec for every stage, or a list with one spec per stage. A dict spec may
-            add `init: identity` (see `ppattn.backbones.identity`).
+            add `init: identity` (see `ppattn.detection.backbones.identity`).
         block_attn: a block inside every residual BasicBlock, after its convs and before the add
             (sublayer `stages.<i>.blocks.<j>.attn`); a spec or a per-stage list. None by default.
 

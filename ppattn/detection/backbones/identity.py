@@ -6,7 +6,7 @@ a pretrained network halves the features it gates. Each block knows how to open 
 """
 import paddle.nn as nn
 
-from ..layers.protocol import IDENTITY_GATE, init_identity
+from ...layers.protocol import IDENTITY_GATE, init_identity
 
 __all__ = ["IDENTITY_GATE", "init_as_identity"]
 

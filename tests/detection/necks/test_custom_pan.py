@@ -7,8 +7,8 @@ import pytest
 from ppdet.modeling.necks.custom_pan import CustomCSPPAN
 
 from ppattn import ATTENTIONS, build_attention
-from ppattn.backbones import IDENTITY_GATE
-from ppattn.necks import AttnCustomCSPPAN
+from ppattn.detection.backbones import IDENTITY_GATE
+from ppattn.detection.necks import AttnCustomCSPPAN
 
 SLOTS = ("input_attn", "fpn_attn", "pan_attn")
 

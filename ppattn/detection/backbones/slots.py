@@ -8,8 +8,8 @@ from typing import List, Mapping, Optional, Tuple
 
 import paddle.nn as nn
 
-from ..layers.protocol import replaces_conv
-from ..registry import ATTENTIONS, AttentionSpec, build_attention, resolve_attention
+from ...layers.protocol import replaces_conv
+from ...registry import ATTENTIONS, AttentionSpec, build_attention, resolve_attention
 from .identity import init_as_identity
 
 INIT_KEY = "init"

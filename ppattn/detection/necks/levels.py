@@ -6,7 +6,7 @@ import paddle.nn as nn
 from ppdet.core.workspace import serializable
 
 from ..backbones.slots import build_in_place, check_spec, per_stage, split_init
-from ..registry import AttentionSpec
+from ...registry import AttentionSpec
 from ..workspace import register_once
 
 LevelSpecs = Union[AttentionSpec, Sequence[AttentionSpec]]
@@ -14,7 +14,7 @@ LevelSpecs = Union[AttentionSpec, Sequence[AttentionSpec]]
 
 def register_neck(cls: Type) -> Type:
     """Class decorator: `@register @serializable`, tolerating re-registration of the same class
-    (see `ppattn.workspace.register_once`)."""
+    (see `ppattn.detection.workspace.register_once`)."""
     return register_once(serializable(cls))
 
 

@@ -6,7 +6,7 @@ import pytest
 from feature_list import FourLevels, ThreeLevels
 from ppattn import ATTENTIONS
 from ppattn.inference import create_predictor, run_predictor
-from ppattn.necks import AttnCustomCSPPAN, AttnFPN
+from ppattn.detection.necks import AttnCustomCSPPAN, AttnFPN
 
 
 def _groups(levels: int) -> list:

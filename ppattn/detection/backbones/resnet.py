@@ -52,7 +52,7 @@ class AttnResNet(nn.Layer):
         num_stages: number of stages built, 1 to 4.
         std_senet: ppdet's SE after the last conv of every block (see above).
         plugins: a list of `{attn: <spec>, position: <position>, stages: [bool] * num_stages}`;
-            positions and sublayer names are documented in `ppattn.backbones.plugins`. EPSANet-50:
+            positions and sublayer names are documented in `ppattn.detection.backbones.plugins`. EPSANet-50:
             `depth=50, variant='b', plugins=[{attn: psa, position: replace_conv2}]`.
 
     Shape:

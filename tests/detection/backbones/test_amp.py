@@ -4,7 +4,7 @@ import numpy as np
 import paddle
 import pytest
 
-from ppattn.backbones import AttnCSPResNet
+from ppattn.detection.backbones import AttnCSPResNet
 
 
 @pytest.mark.skipif(not paddle.is_compiled_with_cuda(), reason="AMP float16 needs a GPU")

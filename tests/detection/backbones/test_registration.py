@@ -6,10 +6,10 @@ import yaml
 from ppdet.core.workspace import create, global_config, load_config, register
 
 import ppattn
-import ppattn.backbones.cspresnet
-import ppattn.backbones.resnet
+import ppattn.detection.backbones.cspresnet
+import ppattn.detection.backbones.resnet
 from ppattn import ATTENTIONS
-from ppattn.backbones.registration import register_backbone
+from ppattn.detection.backbones.registration import register_backbone
 
 CSP_SPECS = {name: {"name": name} for name in ATTENTIONS}
 CSP_SPECS["psa"] = {"name": "psa", "conv_groups": [1, 2, 3, 6], "reduction": 2}
@@ -24,12 +24,12 @@ def _write(tmp_path, config: dict) -> str:
 def test_reloading_ppattn_registers_again_and_keeps_loaded_yaml(tmp_path, clean_workspace):
     load_config(_write(tmp_path, {"AttnCSPResNet": {"width_mult": 0.25, "depth_mult": 0.33,
                                                     "attn": "eca"}}))
-    for module in (ppattn.backbones.cspresnet, ppattn.backbones.resnet, ppattn.backbones,
+    for module in (ppattn.detection.backbones.cspresnet, ppattn.detection.backbones.resnet, ppattn.detection.backbones,
                    ppattn):
         importlib.reload(module)
-    assert global_config["AttnResNet"].pymodule is ppattn.backbones.resnet
+    assert global_config["AttnResNet"].pymodule is ppattn.detection.backbones.resnet
     model = create("AttnCSPResNet")
-    assert type(model) is ppattn.backbones.cspresnet.AttnCSPResNet     # the reloaded class
+    assert type(model) is ppattn.detection.backbones.cspresnet.AttnCSPResNet     # the reloaded class
     assert type(model.stages[0].attn).__name__ == "ECALayer"
 
 

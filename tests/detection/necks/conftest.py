@@ -4,7 +4,7 @@ from types import SimpleNamespace
 import paddle
 import pytest
 
-from ppattn.necks import AttnCustomCSPPAN, AttnFPN
+from ppattn.detection.necks import AttnCustomCSPPAN, AttnFPN
 
 # PP-YOLOE-s (width 0.5, depth 0.33 of configs/ppyoloe/_base_/ppyoloe_crn.yml) and Faster R-CNN
 # R50-FPN, as ppdet's architecture builds them from their backbones' out_shape

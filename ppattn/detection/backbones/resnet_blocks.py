@@ -101,6 +101,6 @@ class BlockFactory:
         # AttnResNet turns std_senet into the first plugin, so `Blocks` must never pass it on
         if std_senet:
             raise ValueError(f"{self.where}: std_senet reaches AttnResNet's blocks as a plugin "
-                             f"(ppattn.backbones.plugins.STD_SENET), not as a block argument; "
+                             f"(ppattn.detection.backbones.plugins.STD_SENET), not as a block argument; "
                              f"got std_senet=True")
         return self.block_cls(plugins=self.plugins, where=self.where, **kwargs)

@@ -10,11 +10,11 @@ import paddle
 import pytest
 from ppdet.core.workspace import create
 
-from ppattn.backbones import load_pretrained
+from ppattn.detection.backbones import load_pretrained
 from ppattn.data import make_shapes_dataset
 from ppattn.engine import load_config
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 TOOLS = os.path.join(ROOT, "tools")
 STOCK = "configs/ppyoloe/ppyoloe_crn_s_300e_coco.yml"
 # leaf -> the neck slot its name promises

@@ -7,7 +7,7 @@ import pytest
 pytestmark = pytest.mark.filterwarnings("ignore:AttnResNet. plugins.* frozen by freeze_at")
 
 from ppattn import ATTENTIONS
-from ppattn.backbones import AttnResNet
+from ppattn.detection.backbones import AttnResNet
 
 IN_PLACE = ["after_conv1", "after_conv2", "before_add", "after_add"]
 GATES = sorted(set(ATTENTIONS) - {"psa"})

@@ -5,7 +5,7 @@ import pytest
 from ppdet.modeling.backbones.cspresnet import CSPResNet
 
 from ppattn import ATTENTIONS
-from ppattn.backbones import AttnCSPResNet
+from ppattn.detection.backbones import AttnCSPResNet
 
 TINY = dict(width_mult=0.25, depth_mult=0.33)
 # PSA needs groups that divide the small stage widths (ch_mid = 24, 48, 96, 192)

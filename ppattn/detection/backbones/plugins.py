@@ -24,7 +24,7 @@ the same slot, counted over the whole list whatever its stages, is named `<slot>
 from dataclasses import dataclass
 from typing import List, Mapping, Sequence, Tuple
 
-from ..registry import AttentionSpec
+from ...registry import AttentionSpec
 from .slots import check_spec
 
 POSITIONS = ("after_conv1", "after_conv2", "after_conv3", "before_add", "after_add",

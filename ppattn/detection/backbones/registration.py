@@ -8,5 +8,5 @@ from ..workspace import register_once
 
 def register_backbone(cls: Type) -> Type:
     """Class decorator: `@register @serializable`, tolerating re-registration of the same class
-    (see `ppattn.workspace.register_once`)."""
+    (see `ppattn.detection.workspace.register_once`)."""
     return register_once(serializable(cls))

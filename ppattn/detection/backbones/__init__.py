@@ -6,14 +6,14 @@ for key. Importing this package (`import ppattn.detection` does) registers both 
 `ppdet.core.workspace` (importing or reloading twice is harmless).
 
 Spec: None or 'none' (no block), a registered name (`ppattn.ATTENTIONS`), or
-`{name: ..., **arguments}`; a dict may add `init: identity` (`ppattn.backbones.identity`).
+`{name: ..., **arguments}`; a dict may add `init: identity` (`ppattn.detection.backbones.identity`).
 
     AttnCSPResNet:
       attn: {name: eca, gamma: 2, b: 1}       # the stage block (ppdet's ESE slot), or a list
       block_attn: [none, none, se, se]        # optional: inside every residual block
     AttnResNet:
       depth: 50
-      plugins:                                # positions and names: ppattn.backbones.plugins
+      plugins:                                # positions and names: ppattn.detection.backbones.plugins
         - attn: {name: se, init: identity}    # SENet's place, gates starting near 1
           position: before_add
           stages: [false, true, true, true]   # optional; default all

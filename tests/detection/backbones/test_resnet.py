@@ -3,7 +3,7 @@ import paddle
 import pytest
 from ppdet.modeling.backbones.resnet import ResNet
 
-from ppattn.backbones import AttnResNet
+from ppattn.detection.backbones import AttnResNet
 
 SE_BEFORE_ADD = {"attn": {"name": "se", "fc": "linear", "reduction": 16}, "position": "before_add"}
 
@@ -83,7 +83,7 @@ def test_bad_arguments_raise_naming_the_value(kwargs, error, match):
 
 
 def test_block_factory_refuses_std_senet_instead_of_dropping_it():
-    from ppattn.backbones.resnet_blocks import AttnBottleNeck, BlockFactory
+    from ppattn.detection.backbones.resnet_blocks import AttnBottleNeck, BlockFactory
     factory = BlockFactory(AttnBottleNeck, [], "AttnResNet stage 0")
     with pytest.raises(ValueError, match="AttnResNet stage 0: std_senet reaches AttnResNet's "
                                          "blocks as a plugin"):

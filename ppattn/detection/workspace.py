@@ -4,7 +4,7 @@ from typing import Type
 from ppdet.core.config.schema import SchemaDict
 from ppdet.core.workspace import global_config, register
 
-from .registry import ATTENTIONS
+from ..registry import ATTENTIONS
 
 
 def register_once(cls: Type) -> Type:

@@ -9,8 +9,8 @@ import ppdet.engine.trainer as trainer
 import ppdet.utils.checkpoint as checkpoint
 import pytest
 
-from ppattn.backbones import AttnCSPResNet, load_pretrained
-from ppattn.backbones import pretrained
+from ppattn.detection.backbones import AttnCSPResNet, load_pretrained
+from ppattn.detection.backbones import pretrained
 
 TINY = dict(width_mult=0.25, depth_mult=0.33)
 

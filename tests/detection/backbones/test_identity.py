@@ -6,7 +6,7 @@ from ppdet.modeling.backbones.cspresnet import CSPResNet
 from ppdet.modeling.backbones.resnet import ResNet
 
 from ppattn import build_attention
-from ppattn.backbones import IDENTITY_GATE, AttnCSPResNet, AttnResNet, init_as_identity, \
+from ppattn.detection.backbones import IDENTITY_GATE, AttnCSPResNet, AttnResNet, init_as_identity, \
     load_pretrained
 
 GATING = [{"name": "se"}, {"name": "se", "fc": "linear"}, {"name": "se", "gate": "hardsigmoid"},

@@ -4,7 +4,7 @@ import pytest
 
 from image_only import ImageOnly
 from ppattn import ATTENTIONS
-from ppattn.backbones import AttnCSPResNet, AttnResNet
+from ppattn.detection.backbones import AttnCSPResNet, AttnResNet
 from ppattn.inference import create_predictor, run_predictor
 
 # groups that divide the small widths (stage block 24 channels, residual block 12)

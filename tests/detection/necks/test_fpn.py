@@ -5,7 +5,7 @@ import pytest
 from ppdet.modeling.necks.fpn import FPN
 
 from ppattn import ATTENTIONS
-from ppattn.necks import AttnFPN
+from ppattn.detection.necks import AttnFPN
 
 SLOTS = ("input_attn", "output_attn")
 
