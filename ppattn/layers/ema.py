@@ -34,9 +34,10 @@ class EfficientMultiScaleAttention(AttentionBlock):
         x: [N, C, H, W] -> [N, C, H, W]
 
     FLOPs on [N, C, H, W], L = H + W, M = N factor: 2 N C H W (directional means) + conv1x1 on
-    [M, g, L, 1] + 2 N C L (sigmoids) + 2 N C H W (two products) + 5 N C H W (GN) + conv3x3 on
-    [M, g, H, W] + 2 N C H W (two spatial means) + 6 N C (softmaxes) + 4 N C H W (two
-    products and their sum) + N factor H W (sigmoid) + N C H W (scale).
+    [M, g, L, 1] + N C L (sigmoids) + 2 N C H W (two products) + 5 N C H W (GN) + conv3x3 on
+    [M, g, H, W] + 2 N C H W (two spatial means) + 6 N C (softmaxes) + 2 N C H W + M H W (the
+    two matrix products, one multiply-add per element, and their sum) + M H W (sigmoid) +
+    N C H W (scale).
     """
 
     def __init__(self, channels: int, factor: int = 32):
@@ -94,6 +95,6 @@ class EfficientMultiScaleAttention(AttentionBlock):
         n, c, h, w = input_shape
         m, g = n * self.factor, self.group_channels
         elements = numel(input_shape)
-        return (2 * elements + conv_flops(self.conv1x1, [m, g, h + w, 1]) + 2 * n * c * (h + w)
+        return (2 * elements + conv_flops(self.conv1x1, [m, g, h + w, 1]) + n * c * (h + w)
                 + 2 * elements + 5 * elements + conv_flops(self.conv3x3, [m, g, h, w])
-                + 2 * elements + 6 * n * c + 4 * elements + m * h * w + elements)
+                + 2 * elements + 6 * n * c + 2 * elements + m * h * w + m * h * w + elements)

@@ -95,8 +95,9 @@ def test_ema_flops_follow_the_counting_rules():
     m, g, elements = n * factor, c // factor, n * c * h * w
     conv1x1_flops = m * g * (h + w) * g + m * g * (h + w)
     conv3x3_flops = m * g * h * w * g * 9 + m * g * h * w
-    want = (2 * elements + conv1x1_flops + 2 * n * c * (h + w) + 2 * elements + 5 * elements
-            + conv3x3_flops + 2 * elements + 6 * n * c + 4 * elements + m * h * w + elements)
+    matmuls = 2 * m * g * h * w + m * h * w           # two [1, g] x [g, HW] products and a sum
+    want = (2 * elements + conv1x1_flops + n * c * (h + w) + 2 * elements + 5 * elements
+            + conv3x3_flops + 2 * elements + 6 * n * c + matmuls + m * h * w + elements)
     assert EfficientMultiScaleAttention(c, factor=factor).flops([n, c, h, w]) == want
 
 
