@@ -9,11 +9,13 @@ from ppattn.inference import create_predictor, run_predictor
 
 # groups that divide the small widths (stage block 24 channels, residual block 12)
 PSA_SMALL = {"name": "psa", "conv_groups": [1, 1, 3, 3], "reduction": 1}
+# and for ResNet-18's 64 too: defaults that need C divisible by 32 (EMA) or 128 (SA) don't fit
+SMALL = {"ema": {"name": "ema", "factor": 4}, "sa": {"name": "sa", "groups": 2}}
 
 
 def _csp(name: str):
     # one stage of one block: paddle.jit's conversion time grows with the layer count
-    spec = PSA_SMALL if name == "psa" else name
+    spec = PSA_SMALL if name == "psa" else SMALL.get(name, name)
     return AttnCSPResNet(layers=[1], channels=[16, 32], return_idx=[0], attn=spec,
                          block_attn=spec)
 
@@ -21,7 +23,7 @@ def _csp(name: str):
 def _resnet(name: str):
     position = "replace_conv2" if name == "psa" else "before_add"
     return AttnResNet(depth=18, num_stages=1, return_idx=[0], freeze_at=-1,
-                      plugins=[{"attn": name, "position": position}])
+                      plugins=[{"attn": SMALL.get(name, name), "position": position}])
 
 
 @pytest.mark.parametrize("name", sorted(ATTENTIONS))

@@ -13,6 +13,9 @@ from ppattn.detection.backbones.registration import register_backbone
 
 CSP_SPECS = {name: {"name": name} for name in ATTENTIONS}
 CSP_SPECS["psa"] = {"name": "psa", "conv_groups": [1, 2, 3, 6], "reduction": 2}
+# the tiny model's 24 to 192 channels: defaults that need C divisible by 32 or 128 don't fit
+CSP_SPECS["ema"] = {"name": "ema", "factor": 4}
+CSP_SPECS["sa"] = {"name": "sa", "groups": 2}
 
 
 def _write(tmp_path, config: dict) -> str:
