@@ -14,9 +14,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import ppattn.detection  # noqa: E402,F401  (registers ppattn with ppdet, applies its fixes)
 from ppattn.analysis import AttentionMapsError, analyse_images  # noqa: E402
-from ppattn.engine import ArgsParser, image_paths, load_weights_strictly, prepare_config, \
-    run_main  # noqa: E402
-from ppdet.engine import Trainer  # noqa: E402
+from ppattn.engine import ArgsParser, build_trainer, image_paths, load_weights_strictly, \
+    prepare_config, run_main  # noqa: E402
 
 
 def parse_args():
@@ -47,7 +46,7 @@ def main():
     args = parse_args()
     images = image_paths(args.infer_img, args.infer_dir)
     cfg = prepare_config(args)
-    trainer = Trainer(cfg, mode="test")
+    trainer = build_trainer(cfg, "test")
     load_weights_strictly(trainer.model, cfg.get("weights"))
     try:
         missing = report(analyse_images(trainer, images, args.output_dir))

@@ -28,15 +28,14 @@ def shapes_data(tmp_path_factory):
 
 def build_trainer(data_dir, *options: str):
     """ppdet's Trainer (test mode) for the demo config on `data_dir` with `-o options`."""
-    from ppdet.engine import Trainer
-
-    from ppattn.engine import load_config, parse_overrides, select_device
+    from ppattn.engine import build_trainer as engine_trainer, load_config, parse_overrides, \
+        select_device
 
     cfg = load_config(DEMO, parse_overrides([f"TestDataset.dataset_dir={data_dir}",
                                              "weights=unused", *options]))
     select_device(cfg)
     paddle.seed(0)
-    return Trainer(cfg, mode="test")
+    return engine_trainer(cfg, "test")
 
 
 def save_weights(trainer, path: str) -> str:
