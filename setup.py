@@ -25,6 +25,5 @@ setup(
         # ONNX export and ONNX Runtime; these versions keep numpy at 1.23 for paddledet
         "export": EXPORT,
         "dev": ["pytest", *EXPORT],
-        "bench": ["torch>=2.1", "matplotlib"],
     },
 )
