@@ -1,6 +1,8 @@
 """ppattn.analysis.images: the outputs per image, on constructed maps and on the tiny detector."""
 import json
 import os
+import subprocess
+import sys
 
 import cv2
 import numpy as np
@@ -17,6 +19,16 @@ def assert_picture(path, min_height=200, min_width=400):
     assert picture is not None, f"{path} does not open"
     assert picture.shape[0] >= min_height and picture.shape[1] >= min_width, picture.shape
     assert picture.std() > 10, f"{path} is nearly blank (std {picture.std():.2f})"
+
+
+def test_analysis_imports_without_ppdet():
+    """Only analyse_images drives ppdet, and it imports ppdet when called."""
+    code = ("import sys, ppattn.analysis\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'ppdet', 'matplotlib'}))")
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           timeout=300)
+    assert child.returncode == 0, child.stderr[-3000:]
+    assert child.stdout.split("\n")[-2] == "['matplotlib']"
 
 
 def test_visible_part_drops_the_padding_below_and_right_of_the_image():
