@@ -1,5 +1,6 @@
 """Names -> attention classes, and `build_attention`, which turns a spec into a block."""
 import inspect
+import numbers
 from typing import Callable, Dict, Mapping, Optional, Type, Union
 
 import paddle.nn as nn
@@ -24,6 +25,12 @@ def register_attention(name: str) -> Callable[[Type[nn.Layer]], Type[nn.Layer]]:
                          f"{NO_ATTENTION!r}, got {name!r}")
 
     def decorate(cls: Type[nn.Layer]) -> Type[nn.Layer]:
+        variadic = [str(p) for p in inspect.signature(cls.__init__).parameters.values()
+                    if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        if variadic:
+            raise TypeError(f"attention {name!r}: {cls.__qualname__}.__init__ takes "
+                            f"{', '.join(variadic)}; a block takes named arguments only, so that "
+                            f"a misspelt YAML key fails loudly instead of being refused or lost")
         registered = ATTENTIONS.get(name)
         if registered is not None and registered is not cls:
             raise ValueError(f"attention {name!r} is already registered to "
@@ -63,7 +70,12 @@ def _split_spec(spec: AttentionSpec):
         if "name" not in kwargs:
             raise ValueError(f"attention spec {dict(spec)!r} has no 'name'; "
                              f"known: {known_attentions()}")
-        return kwargs.pop("name"), kwargs
+        name = kwargs.pop("name")
+        if not isinstance(name, str):
+            raise TypeError(f"attention spec {dict(spec)!r}: 'name' must be one block name, got "
+                            f"{type(name).__name__} {name!r}; known: {known_attentions()} (a "
+                            f"list of specs, one per stage, is written as a list of dicts)")
+        return name, kwargs
     raise TypeError(f"attention spec must be None, a name or a dict with 'name', "
                     f"got {type(spec).__name__} {spec!r}")
 
@@ -100,4 +112,6 @@ def build_attention(spec: AttentionSpec, channels: int) -> Optional[nn.Layer]:
     cls, kwargs = resolve_attention(spec)
     if cls is None:
         return None
+    if isinstance(channels, numbers.Integral) and not isinstance(channels, bool):
+        channels = int(channels)  # numpy.int64 from a shape computation
     return cls(channels, **kwargs)

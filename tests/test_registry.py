@@ -122,3 +122,20 @@ def test_importing_ppattn_again_is_harmless():
     importlib.reload(importlib.import_module("ppattn.detection.workspace"))
     importlib.reload(ppattn)
     assert sorted(BUILTIN) == sorted(name for name in ppattn.ATTENTIONS if name in BUILTIN)
+
+
+def test_a_spec_whose_name_is_a_list_is_named():
+    with pytest.raises(TypeError, match=r"'name' must be one block name, got list \['se'\]; "
+                                        r"known: "):
+        build_attention({"name": ["se"]}, 16)
+
+
+def test_a_block_taking_kwargs_cannot_be_registered():
+    class Loose(nn.Layer):
+        def __init__(self, channels: int, **kwargs):
+            super().__init__()
+
+    with pytest.raises(TypeError, match=r"attention 'loose': .*Loose.__init__ takes \*\*kwargs; "
+                                        r"a block takes named arguments only"):
+        register_attention("loose")(Loose)
+    assert "loose" not in ATTENTIONS

@@ -6,7 +6,8 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
-from .common import channel_scale, check_input, check_positive, pointwise, spatial_mean
+from .common import channel_scale, check_flag, check_input, check_positive, pointwise, \
+    spatial_mean
 from .flop_count import conv_flops, numel
 from .protocol import IDENTITY_GATE, AttentionBlock
 
@@ -100,6 +101,7 @@ class CBAM(AttentionBlock):
         check_positive("CBAM", "channels", channels)
         check_positive("CBAM", "reduction", reduction)
         check_positive("CBAM", "kernel_size", kernel_size)
+        check_flag("CBAM", "spatial", spatial)
         if kernel_size % 2 == 0:
             raise ValueError(f"CBAM: kernel_size must be odd, got {kernel_size}")
         self.channels = channels

@@ -1,6 +1,9 @@
 """Pieces every attention block shares: activation lookup, the spatial squeeze and the scale."""
+import math
+import numbers
 from typing import Callable, Union
 
+import numpy as np
 import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
@@ -8,6 +11,9 @@ import paddle.nn.functional as F
 Activation = Union[str, Callable[[paddle.Tensor], paddle.Tensor]]
 
 _ALIASES = {"swish": "silu"}
+_DEFAULT_FLOAT = {"float32": paddle.float32, "float64": paddle.float64,
+                  "float16": paddle.float16, "bfloat16": paddle.bfloat16}
+_HALF = (paddle.float16, paddle.bfloat16)
 _ACTIVATIONS = {
     "relu": F.relu,
     "relu6": F.relu6,
@@ -37,6 +43,10 @@ def get_activation(act: Activation, owner: str, argument: str) -> Callable:
             return _ACTIVATIONS[key]
     known = ", ".join(sorted(set(_ACTIVATIONS) | set(_ALIASES)))
     raise ValueError(f"{owner}: unknown {argument} {act!r}; known: {known}, or a callable")
+
+
+def _dtype_name(dtype) -> str:
+    return str(dtype).replace("paddle.", "")
 
 
 def spatial_mean(x: paddle.Tensor) -> paddle.Tensor:
@@ -75,16 +85,44 @@ def channel_scale(x: paddle.Tensor, gate: paddle.Tensor) -> paddle.Tensor:
 
 
 def check_positive(owner: str, argument: str, value: int) -> None:
-    """Raise a ValueError naming `argument` unless `value` is a positive int."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{owner}: {argument} must be a positive int, got {value!r}")
+    """Raise a ValueError naming `argument` unless `value` is a positive integer (a NumPy
+    integer such as numpy.int64 counts; a bool does not)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{owner}: {argument} must be a positive int, got {value!r} "
+                         f"({type(value).__name__})")
+
+
+def check_positive_number(owner: str, argument: str, value: float) -> None:
+    """Raise a ValueError naming `argument` unless `value` is a finite number > 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or \
+            not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{owner}: {argument} must be a finite number > 0, got {value!r}")
+
+
+def check_flag(owner: str, argument: str, value: bool) -> None:
+    """Raise a TypeError naming `argument` unless `value` is True or False: a string such as
+    'no' would otherwise count as true."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{owner}: {argument} must be True or False, got {value!r} "
+                        f"({type(value).__name__})")
 
 
 def check_input(owner: str, x: paddle.Tensor, channels: int) -> None:
-    """Raise a ValueError unless `x` is [N, channels, H, W]; unknown (-1) dims pass."""
+    """Raise a ValueError unless `x` is a floating-point [N, channels, H, W] tensor with H and
+    W above 0, in the default float type or a half type (AMP); unknown (-1) dims pass."""
     if len(x.shape) != 4:
         raise ValueError(f"{owner}: expected an NCHW input of rank 4, got shape {list(x.shape)}")
     if x.shape[1] not in (channels, -1):
         raise ValueError(
             f"{owner}: input has {x.shape[1]} channels, but the block was built for {channels}"
         )
+    if not paddle.in_dynamic_mode():
+        return  # traced shapes hold tensors for dynamic dims; a graph has no empty input
+    if 0 in x.shape:
+        raise ValueError(f"{owner}: input of shape {list(x.shape)} is empty; N, H and W must "
+                         f"be at least 1")
+    if x.dtype not in (_DEFAULT_FLOAT[paddle.get_default_dtype()], *_HALF):
+        raise ValueError(f"{owner}: input dtype {_dtype_name(x.dtype)} does not fit the block's "
+                         f"{paddle.get_default_dtype()} weights; accepted: "
+                         f"{paddle.get_default_dtype()}, float16, bfloat16 (cast with "
+                         f"x.astype('{paddle.get_default_dtype()}'))")

@@ -1,12 +1,13 @@
 """Efficient Channel Attention: a 1-D convolution across pooled channels."""
 import math
+import numbers
 from typing import Dict, Optional, Sequence
 
 import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
-from .common import check_input, check_positive, spatial_mean
+from .common import check_input, check_positive, check_positive_number, spatial_mean
 from .flop_count import numel
 from .protocol import AttentionBlock
 
@@ -18,6 +19,21 @@ def eca_kernel_size(channels: int, gamma: float = 2, b: float = 1) -> int:
     """
     t = int(abs((math.log2(channels) + b) / gamma))
     return t if t % 2 else t + 1
+
+
+def _mapped_kernel_size(channels: int, gamma: float, b: float) -> int:
+    """`eca_kernel_size`, refusing a gamma or b that divides by zero or maps C to a kernel wider
+    than the 2C - 1 taps that can reach a channel (b=1e9 would allocate gigabytes)."""
+    check_positive_number("ECALayer", "gamma", gamma)
+    if isinstance(b, bool) or not isinstance(b, numbers.Real) or not math.isfinite(b):
+        raise ValueError(f"ECALayer: b must be a finite number, got {b!r}")
+    kernel_size = eca_kernel_size(channels, gamma, b)
+    if kernel_size > 2 * channels - 1:
+        raise ValueError(f"ECALayer: gamma={gamma!r}, b={b!r} map C={channels} to kernel_size "
+                         f"{kernel_size}, wider than the 2C - 1 = {2 * channels - 1} taps that "
+                         f"can reach a channel; use gamma and b near the paper's (2, 1) or pass "
+                         f"kernel_size")
+    return kernel_size
 
 
 class ECALayer(AttentionBlock):
@@ -43,7 +59,7 @@ class ECALayer(AttentionBlock):
         super().__init__()
         check_positive("ECALayer", "channels", channels)
         if kernel_size is None:
-            kernel_size = eca_kernel_size(channels, gamma, b)
+            kernel_size = _mapped_kernel_size(channels, gamma, b)
         check_positive("ECALayer", "kernel_size", kernel_size)
         if kernel_size % 2 == 0:
             raise ValueError(f"ECALayer: kernel_size must be odd, got {kernel_size}")

@@ -6,8 +6,8 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
-from .common import Activation, check_input, check_positive, get_activation, pointwise, \
-    spatial_mean
+from .common import Activation, check_flag, check_input, check_positive, \
+    check_positive_number, get_activation, pointwise, spatial_mean
 from .flop_count import conv_flops, conv_output_shape, conv_output_size, numel
 from .protocol import AttentionBlock, open_gate
 
@@ -117,6 +117,12 @@ class GatherExcite(AttentionBlock):
         super().__init__()
         check_positive("GatherExcite", "channels", channels)
         check_positive("GatherExcite", "rd_divisor", rd_divisor)
+        check_positive_number("GatherExcite", "rd_ratio", rd_ratio)
+        if rd_channels is not None:
+            check_positive("GatherExcite", "rd_channels", rd_channels)
+        for name, flag in (("extra_params", extra_params), ("use_mlp", use_mlp),
+                           ("add_maxpool", add_maxpool), ("norm", norm)):
+            check_flag("GatherExcite", name, flag)
         _check_extent(extent)
         if add_maxpool and extra_params:
             raise ValueError("GatherExcite: add_maxpool works only without extra_params")
@@ -128,8 +134,8 @@ class GatherExcite(AttentionBlock):
         # decided here, not by a traced branch: the global mean needs no resize back
         self._pooled = self.gather is None and extent == 0
         if use_mlp:
-            rd = rd_channels or ge_rd_channels(channels, rd_ratio, rd_divisor)
-            check_positive("GatherExcite", "rd_channels", rd)
+            rd = rd_channels if rd_channels is not None else \
+                ge_rd_channels(channels, rd_ratio, rd_divisor)
             self.mlp = _ConvMlp(channels, rd, self.act)
         else:
             self.mlp = None

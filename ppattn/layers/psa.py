@@ -74,6 +74,9 @@ class PSAModule(AttentionBlock):
         split = out_channels // _BRANCHES
         for i, (kernel, groups) in enumerate(zip(conv_kernels, conv_groups), start=1):
             check_positive("PSAModule", "conv_kernels entry", kernel)
+            if kernel % 2 == 0:
+                raise ValueError(f"PSAModule: conv_kernels must be odd (padding k // 2 keeps the "
+                                 f"size only for odd k), got {list(conv_kernels)}")
             self.add_sublayer(f"conv_{i}", nn.Conv2D(
                 in_channels, split, kernel, stride=stride, padding=kernel // 2, groups=groups,
                 bias_attr=False))

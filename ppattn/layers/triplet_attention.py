@@ -5,7 +5,7 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
-from .common import check_input, check_positive
+from .common import check_flag, check_input, check_positive
 from .flop_count import conv_flops, numel
 from .protocol import AttentionBlock, identity_bias
 
@@ -62,6 +62,7 @@ class TripletAttention(AttentionBlock):
         super().__init__()
         check_positive("TripletAttention", "channels", channels)
         check_positive("TripletAttention", "kernel_size", kernel_size)
+        check_flag("TripletAttention", "spatial", spatial)
         if kernel_size % 2 == 0:
             raise ValueError(f"TripletAttention: kernel_size must be odd, got {kernel_size}")
         self.channels = channels

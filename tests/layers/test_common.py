@@ -58,3 +58,36 @@ def test_channel_scale_is_the_broadcast_multiply(gate_shape, rng):
     as_given = {"n_c": [n, c], "n_1_1_c": [n, 1, 1, c], "n_c_1_1": [n, c, 1, 1]}[gate_shape]
     got = channel_scale(x, gate.reshape(as_given))
     np.testing.assert_array_equal(got.numpy(), (x * gate.reshape([n, c, 1, 1])).numpy())
+
+
+@pytest.mark.parametrize("shape", [[1, 8, 0, 4], [1, 8, 4, 0], [0, 8, 4, 4]])
+def test_an_empty_input_is_named_not_divided_by(shape):
+    block = build_attention("eca", 8)
+    with pytest.raises(ValueError, match=r"ECALayer: input of shape \[.*\] is empty; N, H and W "
+                                         r"must be at least 1"):
+        block(paddle.zeros(shape))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "int32", "int64"])
+def test_an_input_of_another_dtype_names_the_accepted_ones(dtype):
+    block = build_attention("se", 8)
+    with pytest.raises(ValueError, match=f"SELayer: input dtype {dtype} does not fit the "
+                                         f"block's float32 weights; accepted: float32, float16, "
+                                         f"bfloat16"):
+        block(paddle.zeros([1, 8, 4, 4], dtype=dtype))
+
+
+@pytest.mark.parametrize("spec", [{"name": "cbam", "spatial": "no"},
+                                  {"name": "triplet", "spatial": "false"},
+                                  {"name": "ge", "use_mlp": "no"},
+                                  {"name": "ge", "add_maxpool": 1}])
+def test_a_string_or_number_is_not_taken_as_a_flag(spec):
+    key = [k for k in spec if k != "name"][0]
+    with pytest.raises(TypeError, match=f"{key} must be True or False, got {spec[key]!r}"):
+        build_attention(spec, 64)
+
+
+@pytest.mark.parametrize("name", ["se", "eca", "ge", "cbam"])
+def test_a_numpy_integer_channel_count_is_accepted(name):
+    block = build_attention(name, np.int64(64))
+    assert block(paddle.randn([1, 64, 4, 4])).shape == [1, 64, 4, 4]

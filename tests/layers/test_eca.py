@@ -65,3 +65,15 @@ def test_eca_flops_by_hand_on_1x64x4x4():
 def test_eca_refuses_identity_init_and_says_why():
     with pytest.raises(ValueError, match="impossible for ECALayer: its conv has no bias"):
         ECALayer(64).init_identity()
+
+
+def test_gamma_zero_is_named_not_divided_by():
+    with pytest.raises(ValueError, match="ECALayer: gamma must be a finite number > 0, got 0"):
+        ECALayer(64, gamma=0)
+
+
+def test_a_b_mapping_to_a_kernel_wider_than_the_channels_is_refused():
+    # b=1e9 maps C=64 to k=500000003: a [1, 1, k] weight of 2 GB
+    with pytest.raises(ValueError, match=r"gamma=2, b=1000000000.0 map C=64 to kernel_size "
+                                         r"500000003, wider than the 2C - 1 = 127 taps"):
+        ECALayer(64, b=1e9)

@@ -163,3 +163,15 @@ def test_identity_init_opens_the_learned_gather_norm():
 def test_strided_gather_shows_its_gate_at_every_position():
     maps = GatherExcite(16, extent=2).attention_maps(paddle.randn([2, 16, 8, 6]))
     assert list(maps) == ["context"] and maps["context"].shape == [2, 16, 8, 6]
+
+
+@pytest.mark.parametrize("rd_ratio", [0, -0.5, float("nan")])
+def test_a_reduction_ratio_not_above_zero_is_refused(rd_ratio):
+    with pytest.raises(ValueError, match="GatherExcite: rd_ratio must be a finite number > 0"):
+        GatherExcite(64, rd_ratio=rd_ratio)
+
+
+def test_rd_channels_zero_is_refused_not_replaced_by_the_default():
+    with pytest.raises(ValueError, match=r"GatherExcite: rd_channels must be a positive int, "
+                                         r"got 0 \(int\)"):
+        GatherExcite(64, rd_channels=0)

@@ -131,3 +131,9 @@ def test_branch_weights_sum_to_one_over_the_branches():
 def test_psa_refuses_identity_init():
     with pytest.raises(ValueError, match="not meaningful for PSAModule, which replaces a conv"):
         PSAModule(64).init_identity()
+
+
+def test_an_even_kernel_is_refused_when_built():
+    with pytest.raises(ValueError, match=r"PSAModule: conv_kernels must be odd .* got "
+                                         r"\[3, 4, 5, 7\]"):
+        PSAModule(64, conv_kernels=(3, 4, 5, 7))
