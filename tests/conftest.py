@@ -20,7 +20,8 @@ PARITY_RTOL = 1e-5
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "paddle_inference: runs an exported model in Paddle Inference on the CPU; "
-                   "tests/test_inference.py runs these again under ONEDNN_MAX_CPU_ISA=AVX2")
+                   "tests/deploy/test_paddle_inference.py runs these again under "
+                   "ONEDNN_MAX_CPU_ISA=AVX2")
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ def test_blocks_and_registry_import_without_ppdet():
 
 
 def test_deployment_runtimes_import_without_ppdet():
-    assert "ppdet" not in _modules_after("import ppattn.inference, ppattn.deploy")
+    assert "ppdet" not in _modules_after("import ppattn.deploy.paddle_inference, ppattn.deploy")
 
 
 def test_detection_registers_every_component_with_ppdet():

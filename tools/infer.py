@@ -14,7 +14,7 @@ import ppattn.detection  # noqa: E402,F401  (registers ppattn with ppdet, applie
 from ppattn.engine import ArgsParser, build_trainer, check_output_dir, detect_images, \
     image_paths, load_weights_strictly, predict_with_trainer, prepare_config, run_main, \
     save_detections  # noqa: E402
-from ppattn.inference import ONEDNN_MODES  # noqa: E402
+from ppattn.deploy.paddle_inference import ONEDNN_MODES  # noqa: E402
 
 
 def parse_args():
@@ -29,7 +29,7 @@ def parse_args():
     parser.add_argument("--model_dir", default=None,
                         help="an exported model folder: run it with Paddle Inference, no -c")
     parser.add_argument("--onednn", default="fused", choices=ONEDNN_MODES,
-                        help="with --model_dir: oneDNN mode (see ppattn.inference)")
+                        help="with --model_dir: oneDNN mode (see ppattn.deploy.paddle_inference)")
     parser.add_argument("--cpu_threads", type=int, default=1, help="with --model_dir")
     args = parser.parse_args()
     if bool(args.config) == bool(args.model_dir):

@@ -1,6 +1,15 @@
-"""Deployment: ONNX export of an exported detector, a runtime parity check, a deploy-side
-predictor (Paddle Inference or ONNX Runtime) and latency. ONNX needs the `export` extra
-(paddle2onnx, onnx, onnxruntime).
+"""Deployment of exported models, without ppdet. One job a module:
+
+- `paddle_inference`: a Paddle Inference predictor for a saved model, with ppattn's oneDNN modes;
+- `runtimes`: Paddle Inference and ONNX Runtime behind one `run(feeds)` interface;
+- `predictor`: an exported detector folder as a detector: infer_cfg.yml's preprocessing, a
+  runtime, sorted detections (`DeployPredictor`);
+- `onnx_export`: paddle2onnx conversion, checked and run once;
+- `compare`: whether two runs of one detector agree (matching detections, PASS/FAIL);
+- `latency`: median run times of the runtimes.
+
+(`ppattn.engine.predict` is the other side: the dygraph model through ppdet's Trainer.)
+ONNX needs the `export` extra (paddle2onnx, onnx, onnxruntime).
 
     python tools/export_model.py -c CONFIG -o weights=W --output_dir out   # Paddle Inference
     python tools/export_onnx.py --model_dir out/NAME --check --latency     # + out/NAME/model.onnx

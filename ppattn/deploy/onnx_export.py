@@ -37,7 +37,7 @@ from typing import Dict, Iterator
 
 import numpy as np
 
-from ..inference import create_predictor
+from .paddle_inference import create_predictor
 
 ONNX_FILE = "model.onnx"
 DEFAULT_OPSET = 11

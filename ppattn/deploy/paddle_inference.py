@@ -49,7 +49,7 @@ def create_predictor(model_prefix: str, onednn: str = "fused",
         "fused" (default): oneDNN with the passes in `FUSED_DELETED_PASSES` deleted. No op is
             placed on oneDNN kernels as a whole; oneDNN's conv, batch-norm and activation
             fusions still apply. Runs every graph ppattn exports and matches dygraph to float32
-            rounding on AVX2 and AVX-512 CPUs (tests/test_inference.py checks both).
+            rounding on AVX2 and AVX-512 CPUs (tests/deploy/test_paddle_inference.py checks both).
         "off": no oneDNN. Runs every graph.
         "on": Paddle's own CPU setup, unchanged. Paddle 3.3.1 fails on every graph that
             contains `F.interpolate` (GatherExcite with an extent, every detector neck) with

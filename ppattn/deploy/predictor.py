@@ -96,7 +96,7 @@ class DeployPredictor:
         runtime: 'paddle' (Paddle Inference) or 'onnx' (ONNX Runtime).
         cpu_threads: intra-op threads.
         onednn: Paddle Inference's oneDNN mode, "fused" when None; see
-            `ppattn.inference.create_predictor`.
+            `ppattn.deploy.paddle_inference.create_predictor`.
     """
 
     def __init__(self, model_dir: str, runtime: str = "paddle", cpu_threads: int = 1,

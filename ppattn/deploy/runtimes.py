@@ -8,7 +8,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from ..inference import create_predictor, run_predictor
+from .paddle_inference import create_predictor, run_predictor
 from .onnx_export import ONNX_FILE, require
 
 RUNTIMES = ("paddle", "onnx")
@@ -17,7 +17,7 @@ RUNTIMES = ("paddle", "onnx")
 class PaddleRuntime:
     """Paddle Inference on `model_dir`/model.json + model.pdiparams.
 
-    onednn: "fused" (default), "off" or "on"; see `ppattn.inference.create_predictor`.
+    onednn: "fused" (default), "off" or "on"; see `ppattn.deploy.paddle_inference.create_predictor`.
     """
 
     def __init__(self, model_dir: str, cpu_threads: int = 1, onednn: str = "fused"):
@@ -53,7 +53,7 @@ def open_runtime(model_dir: str, runtime: str = "paddle", cpu_threads: int = 1,
                  onednn: Optional[str] = None):
     """Open the exported model in `model_dir` with `runtime` ('paddle' or 'onnx').
 
-    onednn: Paddle Inference's oneDNN mode (see `ppattn.inference.create_predictor`);
+    onednn: Paddle Inference's oneDNN mode (see `ppattn.deploy.paddle_inference.create_predictor`);
     None is "fused" for Paddle; ONNX Runtime has no such option and refuses one.
     """
     if runtime == "paddle":

@@ -42,7 +42,7 @@ def detect_images(model_dir: str, images: Sequence[str], output_dir: str,
                   threshold: Optional[float] = None, onednn: str = "fused",
                   cpu_threads: int = 1) -> List[Dict]:
     """Detect in every image file with Paddle Inference (oneDNN mode `onednn`, see
-    `ppattn.inference.create_predictor`); save a picture with boxes for each in `output_dir`.
+    `ppattn.deploy.paddle_inference.create_predictor`); save a picture with boxes for each in `output_dir`.
 
     Returns one record per image: its path, the picture written and the [N, 6] boxes.
     """

@@ -36,5 +36,5 @@ def test_latency_table_times_each_runtime_and_reports_onednns_failure(exported):
     assert list(table) == [label for label, _, _ in CPU_CONFIGS]
     for label in ("paddle onednn=off", "paddle onednn=fused", "onnxruntime"):
         assert table[label] > 0, table
-    # Paddle 3.3.1's oneDNN cannot run the neck's interpolate (see ppattn.inference)
+    # Paddle 3.3.1's oneDNN cannot run the neck's interpolate (see ppattn.deploy.paddle_inference)
     assert table["paddle onednn=on"].startswith("failed: "), table

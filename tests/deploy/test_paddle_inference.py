@@ -1,5 +1,6 @@
-"""ppattn.inference: Paddle Inference predictors, their oneDNN modes and their inputs; the
-Paddle Inference parity tests again under an AVX2 cap, so both instruction sets are proven."""
+"""ppattn.deploy.paddle_inference: Paddle Inference predictors, their oneDNN modes and their
+inputs; the Paddle Inference parity tests again under an AVX2 cap, so both instruction sets are
+proven."""
 import os
 import re
 import subprocess
@@ -11,10 +12,10 @@ import pytest
 from paddle.static import InputSpec
 
 from ppattn import GatherExcite
-from ppattn.inference import FUSED_DELETED_PASSES, create_predictor, run_predictor
+from ppattn.deploy.paddle_inference import FUSED_DELETED_PASSES, create_predictor, run_predictor
 
 CHANNELS = 64
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # every PIR pass Paddle 3.3.1 runs in "fused" mode; a Paddle that runs another one must be
 # checked for wrong results on AVX2 and AVX-512 before it joins this list
 FUSED_PASSES = {
@@ -32,14 +33,14 @@ FUSED_PASSES = {
     "softplus_activation_fuse_pass", "squeeze_transpose_onednn_fuse_pass",
 }
 # the files holding the tests marked paddle_inference
-PARITY_TEST_FILES = ["tests/layers/test_every_block.py", "tests/test_inference.py",
+PARITY_TEST_FILES = ["tests/layers/test_every_block.py", "tests/deploy/test_paddle_inference.py",
                      "tests/deploy/test_predictor.py", "tests/engine/test_export_model.py"]
 # glog names each pass Paddle runs; create_predictor silences glog, so the child undoes that
 _LIST_PASSES = """
 import sys
 import paddle.inference
 paddle.inference.Config.disable_glog_info = lambda self: None
-from ppattn.inference import create_predictor
+from ppattn.deploy.paddle_inference import create_predictor
 create_predictor(sys.argv[1], onednn="fused")
 """
 

@@ -5,7 +5,7 @@ import pytest
 from image_only import ImageOnly
 from ppattn import ATTENTIONS
 from ppattn.detection.backbones import AttnCSPResNet, AttnResNet
-from ppattn.inference import create_predictor, run_predictor
+from ppattn.deploy.paddle_inference import create_predictor, run_predictor
 
 # groups that divide the small widths (stage block 24 channels, residual block 12)
 PSA_SMALL = {"name": "psa", "conv_groups": [1, 1, 3, 3], "reduction": 1}

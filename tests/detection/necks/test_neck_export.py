@@ -5,7 +5,7 @@ import pytest
 
 from feature_list import FourLevels, ThreeLevels
 from ppattn import ATTENTIONS
-from ppattn.inference import create_predictor, run_predictor
+from ppattn.deploy.paddle_inference import create_predictor, run_predictor
 from ppattn.detection.necks import AttnCustomCSPPAN, AttnFPN
 
 
