@@ -6,8 +6,8 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
-from .common import channel_scale, check_flag, check_input, check_positive, pointwise, \
-    spatial_mean
+from .common import channel_scale, check_flag, check_input, check_positive, max_along, \
+    pointwise, spatial_max, spatial_mean
 from .flop_count import conv_flops, numel
 from .protocol import IDENTITY_GATE, AttentionBlock
 
@@ -42,7 +42,7 @@ class _ChannelGate(nn.Layer):
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:
         logits = None
         for kind in self.pool_types:
-            pooled = spatial_mean(x) if kind == "avg" else x.max(axis=[2, 3])
+            pooled = spatial_mean(x) if kind == "avg" else spatial_max(x)
             term = pointwise(self.fc2, F.relu(pointwise(self.fc1, pooled)))
             logits = term if logits is None else logits + term
         return F.sigmoid(logits)
@@ -58,7 +58,7 @@ class _SpatialGate(nn.Layer):
         self.bn = nn.BatchNorm2D(1, momentum=0.99)   # the authors' torch momentum 0.01
 
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:
-        pooled = paddle.concat([x.max(axis=1, keepdim=True), x.mean(axis=1, keepdim=True)], axis=1)
+        pooled = paddle.concat([max_along(x, 1), x.mean(axis=1, keepdim=True)], axis=1)
         return F.sigmoid(self.bn(self.conv(pooled)))
 
 

@@ -62,6 +62,28 @@ def spatial_mean(x: paddle.Tensor) -> paddle.Tensor:
     return pooled.astype(x.dtype) if half else pooled
 
 
+def spatial_max(x: paddle.Tensor) -> paddle.Tensor:
+    """Max over H and W, as a global max pool.
+
+    Same values and gradients as `x.max(axis=[2, 3])`, but Paddle 3.3's CPU backward of that
+    reduction takes seconds (8.4 s for 2x48x40x40, against 0.3 ms for the pool).
+
+    Shape: [N, C, H, W] -> [N, C]
+    """
+    return F.adaptive_max_pool2d(x, 1).flatten(1)
+
+
+def max_along(x: paddle.Tensor, axis: int) -> paddle.Tensor:
+    """Max over one axis, kept with size 1, as the top-1 along it.
+
+    Same values and gradients as `x.max(axis=axis, keepdim=True)`, whose CPU backward Paddle 3.3
+    runs 10-20x slower; the axis may be one whose size is known only at run time.
+
+    Shape: e.g. axis 1: [N, C, H, W] -> [N, 1, H, W]
+    """
+    return paddle.topk(x, 1, axis=axis)[0]
+
+
 def pointwise(conv: nn.Conv2D, pooled: paddle.Tensor) -> paddle.Tensor:
     """Apply a 1x1 `conv` to pooled vectors as one matrix product (same weights).
 

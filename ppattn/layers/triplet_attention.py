@@ -5,7 +5,7 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
-from .common import check_flag, check_input, check_positive
+from .common import check_flag, check_input, check_positive, max_along
 from .flop_count import conv_flops, numel
 from .protocol import AttentionBlock, identity_bias
 
@@ -25,7 +25,7 @@ class _Gate(nn.Layer):
 
 def _zpool(x: paddle.Tensor, axis: int) -> paddle.Tensor:
     """cat[max, mean] over `axis` of x, kept in that axis (size 2), max first."""
-    return paddle.concat([x.max(axis=axis, keepdim=True), x.mean(axis=axis, keepdim=True)],
+    return paddle.concat([max_along(x, axis), x.mean(axis=axis, keepdim=True)],
                          axis=axis)
 
 
