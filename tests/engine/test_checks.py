@@ -170,6 +170,7 @@ def test_misspelt_scheduler_and_scheduler_argument_are_named():
     ("snapshot_epoch=0", "snapshot_epoch must be an integer >= 1, got 0"),
     ("num_classes=0", "num_classes must be an integer >= 1, got 0"),
     ("num_classes=three", "num_classes must be an integer >= 1, got 'three'"),
+    ("TrainReader.batch_size=abc", "TrainReader.batch_size must be an integer >= 1, got 'abc'"),
     ("TrainReader.batch_size=0", "TrainReader.batch_size must be an integer >= 1, got 0"),
     ("EvalReader.batch_size=true", "EvalReader.batch_size must be an integer >= 1, got True"),
     ("LearningRate.base_lr=0", "LearningRate.base_lr must be a number > 0, got 0"),

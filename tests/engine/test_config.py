@@ -6,7 +6,8 @@ import pytest
 from ppdet.core.workspace import global_config
 
 import ppattn  # noqa: F401  (registers the backbones the configs name)
-from ppattn.engine import load_config, parse_overrides, reset_workspace, select_device
+from ppattn.engine import ConfigError, load_config, parse_overrides, reset_workspace, \
+    select_device
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 STOCK = os.path.join(ROOT, "configs/ppyoloe/ppyoloe_crn_s_300e_coco.yml")
@@ -77,3 +78,55 @@ def test_use_gpu_falls_back_to_cpu_without_cuda():
     device = select_device(cfg)
     assert cfg.use_gpu == paddle.is_compiled_with_cuda()
     assert str(device).startswith("gpu" if cfg.use_gpu else "cpu") or "Place" in str(device)
+
+
+def test_a_doubled_equals_sign_names_the_option():
+    with pytest.raises(ValueError, match=r"option 'epoch==3': the value '=3' starts with '='; "
+                                         r"write epoch=3"):
+        parse_overrides(["epoch==3"])
+
+
+def test_an_unclosed_bracket_names_the_option_and_key():
+    with pytest.raises(ValueError, match=r"option 'x=\[1,': x's value '\[1,' is not valid YAML "
+                                         r"\(expected the node content"):
+        parse_overrides(["x=[1,"])
+
+
+@pytest.mark.parametrize("text", ["", "# nothing but a comment\n"])
+def test_an_empty_config_is_a_config_error(tmp_path, text):
+    path = tmp_path / "empty.yml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=f"config '{path}' is empty"):
+        load_config(str(path))
+
+
+def _leaf(tmp_path, body):
+    path = tmp_path / "leaf.yml"
+    path.write_text(f"_BASE_: ['{ECA}']\n{body}")
+    return str(path)
+
+
+def test_a_partial_spec_over_the_base_names_the_keys_it_keeps(tmp_path):
+    path = _leaf(tmp_path, "AttnCSPResNet:\n  attn: {name: se}\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert str(error.value) == (
+        f"AttnCSPResNet.attn: {path} sets {{'name': 'se'}}, which ppdet merges key by key into "
+        f"the spec from its _BASE_ files, keeping 'gamma', 'b'; SELayer does not take them "
+        f"(accepted: reduction, rd_channels, act, gate, fc). A dict cannot drop a base key: "
+        f"give the name alone (attn: se) or a list with one full spec per stage, which "
+        f"replaces the base's value")
+
+
+def test_a_partial_spec_in_an_override_is_named_too():
+    with pytest.raises(ConfigError, match=r"AttnCSPResNet.attn: -o sets \{'name': 'ge'\}, .* "
+                                          r"from .*eca_300e_coco.yml, keeping 'gamma', 'b'"):
+        load_config(ECA, parse_overrides(["AttnCSPResNet.attn.name=ge"]))
+
+
+@pytest.mark.parametrize("body, attn", [
+    ("AttnCSPResNet:\n  attn: se\n", "se"),
+    ("AttnCSPResNet:\n  attn: {name: eca, gamma: 3}\n", {"name": "eca", "gamma": 3, "b": 1}),
+])
+def test_a_name_alone_or_a_spec_of_the_same_block_loads(tmp_path, body, attn):
+    assert load_config(_leaf(tmp_path, body)).AttnCSPResNet["attn"] == attn
