@@ -17,6 +17,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from ppattn.deploy import compare_runtimes, convert_to_onnx, latency_table, \
     onnx_operators, sample_inputs  # noqa: E402
 from ppattn.deploy.onnx_export import DEFAULT_OPSET  # noqa: E402
+from ppattn.engine.cli import int_in  # noqa: E402
+
+OPSETS = (7, 21)  # what paddle2onnx 2.1 writes; 22 ends the process with SIGABRT
 
 
 def parse_args():
@@ -26,18 +29,20 @@ def parse_args():
                         help="folder with model.json, model.pdiparams and infer_cfg.yml")
     parser.add_argument("--save_file", default="",
                         help="where the ONNX model goes (default MODEL_DIR/model.onnx)")
-    parser.add_argument("--opset", type=int, default=DEFAULT_OPSET, help="ONNX opset version")
+    parser.add_argument("--opset", type=int_in(*OPSETS), default=DEFAULT_OPSET,
+                        help=f"ONNX opset version, {OPSETS[0]} to {OPSETS[1]} (paddle2onnx "
+                             f"aborts the process on a later one)")
     parser.add_argument("--no_hardsigmoid", action="store_true",
                         help="write ESE's HardSigmoid gate as Mul, Add and Clip, for ONNX "
                              "consumers without HardSigmoid")
     parser.add_argument("--check", action="store_true",
                         help="run ONNX Runtime and Paddle Inference on the same random image, "
                              "match their detections and print PASS or FAIL (exit 1 on FAIL)")
-    parser.add_argument("--batch", type=int, default=1,
+    parser.add_argument("--batch", type=int_in(1), default=1,
                         help="images per check (more than 1 needs an exclude_nms=True export)")
     parser.add_argument("--latency", action="store_true",
                         help="print the median ms per run of each CPU runtime, 1 thread")
-    parser.add_argument("--repeats", type=int, default=20, help="timed runs for --latency")
+    parser.add_argument("--repeats", type=int_in(1), default=20, help="timed runs for --latency")
     args = parser.parse_args()
     if args.save_file and (args.check or args.latency):
         parser.error("--check and --latency read MODEL_DIR/model.onnx; leave out --save_file")

@@ -14,6 +14,7 @@ import ppattn.detection  # noqa: E402,F401  (registers ppattn with ppdet, applie
 from ppattn.engine import ArgsParser, build_trainer, check_output_dir, detect_images, \
     image_paths, load_weights_strictly, predict_with_trainer, prepare_config, run_main, \
     save_detections  # noqa: E402
+from ppattn.engine.cli import float_in, int_in  # noqa: E402
 from ppattn.deploy.paddle_inference import ONEDNN_MODES  # noqa: E402
 
 
@@ -22,7 +23,7 @@ def parse_args():
     parser.add_argument("--infer_img", default=None, help="one image")
     parser.add_argument("--infer_dir", default=None, help="a folder of images")
     parser.add_argument("--output_dir", default="output", help="where pictures and results go")
-    parser.add_argument("--draw_threshold", type=float, default=0.5,
+    parser.add_argument("--draw_threshold", type=float_in(0, 1), default=0.5,
                         help="draw boxes scoring at least this")
     parser.add_argument("--save_results", action="store_true",
                         help="also save the boxes as JSON (bbox.json)")
@@ -30,7 +31,7 @@ def parse_args():
                         help="an exported model folder: run it with Paddle Inference, no -c")
     parser.add_argument("--onednn", default="fused", choices=ONEDNN_MODES,
                         help="with --model_dir: oneDNN mode (see ppattn.deploy.paddle_inference)")
-    parser.add_argument("--cpu_threads", type=int, default=1, help="with --model_dir")
+    parser.add_argument("--cpu_threads", type=int_in(1), default=1, help="with --model_dir")
     args = parser.parse_args()
     if bool(args.config) == bool(args.model_dir):
         parser.error("give -c CONFIG (trained weights) or --model_dir (exported model), not both")

@@ -6,6 +6,7 @@ to the CPU where Paddle has no CUDA, and checks the result before anything is bu
 """
 import argparse
 import glob
+import math
 import os
 import sys
 from typing import Callable, Iterable, List, Optional, Sequence
@@ -49,6 +50,36 @@ class ArgsParser(argparse.ArgumentParser):
         except ValueError as error:
             self.error(str(error))
         return parsed
+
+
+def int_in(low: int, high: Optional[int] = None) -> Callable[[str], int]:
+    """An argparse `type`: an integer from `low` to `high` (no upper bound if None)."""
+    accepted = f"an integer from {low} to {high}" if high is not None else \
+        f"an integer >= {low}"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {accepted}, got {text!r}") from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"must be {accepted}, got {value}")
+        return value
+    return parse
+
+
+def float_in(low: float, high: float) -> Callable[[str], float]:
+    """An argparse `type`: a number from `low` to `high` (so not nan or inf)."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not low <= value <= high:  # false for nan
+            raise argparse.ArgumentTypeError(f"must be a number from {low} to {high}, got "
+                                             f"{text!r}")
+        return value
+    return parse
 
 
 def prepare_config(args: argparse.Namespace, datasets: Iterable[str] = ()):

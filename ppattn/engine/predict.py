@@ -9,7 +9,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ..deploy import DeployPredictor
+from ..deploy import DeployPredictor, read_infer_cfg
+from .checks import ConfigError
 
 _COLOURS = [(230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48), (145, 30, 180),
             (70, 240, 240), (240, 50, 230), (210, 245, 60)]
@@ -38,6 +39,27 @@ def read_rgb(path: str) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
+def check_infer_cfg(model_dir: str) -> None:
+    """Raise ConfigError unless `model_dir`'s infer_cfg.yml is a mapping with a `Preprocess`
+    list of `{type: ...}` steps and a `label_list` (what tools/export_model.py writes)."""
+    cfg = read_infer_cfg(model_dir)
+    path = os.path.join(model_dir, "infer_cfg.yml")
+    expected = ("expected a mapping with 'Preprocess' (a list of steps such as {type: Resize, "
+                "target_size: [640, 640]}) and 'label_list', as tools/export_model.py writes it; "
+                "export the model again")
+    if not isinstance(cfg, dict):
+        raise ConfigError(f"{path} is {'empty' if cfg is None else type(cfg).__name__}; "
+                          f"{expected}")
+    if "Preprocess" not in cfg:
+        raise ConfigError(f"{path} has no 'Preprocess'; {expected}")
+    steps = cfg["Preprocess"]
+    if not isinstance(steps, list) or not all(isinstance(s, dict) and "type" in s
+                                              for s in steps):
+        raise ConfigError(f"{path}: 'Preprocess' is {steps!r}; {expected}")
+    if not isinstance(cfg.get("label_list"), list):
+        raise ConfigError(f"{path}: 'label_list' is {cfg.get('label_list')!r}; {expected}")
+
+
 def detect_images(model_dir: str, images: Sequence[str], output_dir: str,
                   threshold: Optional[float] = None, onednn: str = "fused",
                   cpu_threads: int = 1) -> List[Dict]:
@@ -46,6 +68,7 @@ def detect_images(model_dir: str, images: Sequence[str], output_dir: str,
 
     Returns one record per image: its path, the picture written and the [N, 6] boxes.
     """
+    check_infer_cfg(model_dir)
     detector = DeployPredictor(model_dir, "paddle", cpu_threads=cpu_threads, onednn=onednn)
     threshold = detector.draw_threshold if threshold is None else threshold
     os.makedirs(output_dir, exist_ok=True)

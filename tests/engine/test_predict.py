@@ -1,11 +1,17 @@
 """ppattn.engine.predict (drawing, saving) and cli.image_paths, cli.check_output_dir."""
+import argparse
 import json
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
-from ppattn.engine import check_output_dir, draw_boxes, image_paths, save_detections
+from ppattn.engine import ConfigError, check_output_dir, draw_boxes, image_paths, \
+    save_detections
+from ppattn.engine.cli import float_in, int_in
+from ppattn.engine.predict import check_infer_cfg
 
 from tiny_runs import DEMO, TOOLS, run_failing_tool
 
@@ -63,3 +69,44 @@ def test_infer_tool_refuses_to_draw_over_its_input_images(tiny_data, tmp_path):
                               cwd=str(tmp_path))
     assert "would overwrite test_0000.jpg, test_0001.jpg" in result.stderr
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "infer_cfg.yml is empty; expected a mapping with 'Preprocess'"),
+    ("label_list: [a]\n", "infer_cfg.yml has no 'Preprocess'; expected"),
+    ("Preprocess: [Resize]\nlabel_list: [a]\n", r"'Preprocess' is \['Resize'\]; expected"),
+    ("Preprocess: [{type: Permute}]\n", "'label_list' is None; expected"),
+])
+def test_an_infer_cfg_without_preprocess_is_named(tmp_path, text, message):
+    (tmp_path / "infer_cfg.yml").write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        check_infer_cfg(str(tmp_path))
+
+
+@pytest.mark.parametrize("parse, text, message", [
+    (int_in(7, 21), "99", "must be an integer from 7 to 21, got 99"),
+    (int_in(1), "0", "must be an integer >= 1, got 0"),
+    (int_in(1), "-3", "must be an integer >= 1, got -3"),
+    (int_in(1), "two", "must be an integer >= 1, got 'two'"),
+    (float_in(0, 1), "nan", "must be a number from 0 to 1, got 'nan'"),
+    (float_in(0, 1), "1.5", "must be a number from 0 to 1, got '1.5'"),
+])
+def test_argument_types_name_the_accepted_range(parse, text, message):
+    with pytest.raises(argparse.ArgumentTypeError, match=message):
+        parse(text)
+
+
+@pytest.mark.parametrize("tool, arguments, message", [
+    ("export_onnx.py", ["--model_dir", "m", "--opset", "99"],
+     "argument --opset: must be an integer from 7 to 21, got 99"),
+    ("export_onnx.py", ["--model_dir", "m", "--batch", "0"],
+     "argument --batch: must be an integer >= 1, got 0"),
+    ("infer.py", ["--model_dir", "m", "--infer_dir", "d", "--draw_threshold", "nan"],
+     "argument --draw_threshold: must be a number from 0 to 1, got 'nan'"),
+    ("infer.py", ["--model_dir", "m", "--infer_dir", "d", "--cpu_threads", "-3"],
+     "argument --cpu_threads: must be an integer >= 1, got -3"),
+])
+def test_tools_refuse_out_of_range_arguments_before_any_work(tmp_path, tool, arguments, message):
+    result = subprocess.run([sys.executable, f"{TOOLS}/{tool}", *arguments], cwd=str(tmp_path),
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and message in result.stderr, result.stderr[-2000:]
