@@ -124,10 +124,12 @@ def check_config(cfg: Mapping, datasets: Iterable[str] = ()) -> None:
         cfg: a loaded config (ppdet's global config).
         datasets: which of TrainDataset/EvalDataset/TestDataset must exist on disk.
     """
+    value_problems = range_problems(cfg) + _attention_problems(cfg)
     problems = (_component_problems(cfg) + top_level_problems(cfg) + _key_problems(cfg)
-                + reader_problems(cfg) + optimizer_problems(cfg) + range_problems(cfg)
-                + _attention_problems(cfg) + _backbone_problems(cfg)
-                + _dataset_problems(cfg, datasets))
+                + reader_problems(cfg) + optimizer_problems(cfg) + value_problems)
+    if not value_problems:  # building with a value named above would fail naming no key
+        problems += _backbone_problems(cfg)
+    problems += _dataset_problems(cfg, datasets)
     if problems:
         name = cfg.get("filename", "config")
         raise ConfigError(f"{name}: {len(problems)} problem(s):\n  " + "\n  ".join(problems))

@@ -3,15 +3,19 @@
 in a block's arithmetic with a message that names neither the key nor the block.
 """
 import collections.abc
+import math
 import numbers
 import typing
 from typing import Any, List, Mapping
 
 from ..registry import ATTENTIONS
+from .known_keys import unknown
 
 # top-level key -> smallest accepted value, all integers
 _INTEGERS = {"epoch": 1, "snapshot_epoch": 1, "log_iter": 1, "worker_num": 0, "num_classes": 1}
 _READERS = ("TrainReader", "EvalReader", "TestReader")
+# what ppdet's layers build: ResNet asserts bn or sync_bn, FPN and heads also take gn
+_NORM_TYPES = ("bn", "sync_bn", "gn")
 
 
 def _is_int(value) -> bool:
@@ -44,6 +48,59 @@ def range_problems(cfg: Mapping) -> List[str]:
         base_lr = rate["base_lr"]
         if not (_is_number(base_lr) and base_lr > 0):
             problems.append(f"LearningRate.base_lr must be a number > 0, got {base_lr!r}")
+    return problems + _backbone_size_problems(cfg) + _activation_problems(cfg)
+
+
+def _positive_number_problem(owner: str, value) -> List[str]:
+    if _is_number(value) and math.isfinite(value) and value > 0:
+        return []
+    return [f"{owner} must be a number > 0, got {value!r}"]
+
+
+def _activation_names() -> List[str]:
+    from ppdet.modeling.ops import ACT_SPEC  # ppdet's get_act_fn: its table, then paddle's F
+    import paddle.nn.functional as F
+    return sorted(set(ACT_SPEC) | {name for name in dir(F) if not name.startswith("_")
+                                   and callable(getattr(F, name))})
+
+
+def _activation_problems(cfg: Mapping) -> List[str]:
+    """A component's `act` name that ppdet's get_act_fn would fail on (`getattr(F, 'swishh')`
+    is an AttributeError from deep inside the model's construction)."""
+    problems, names = [], None
+    for owner, section in cfg.items():
+        act = section.get("act") if isinstance(section, Mapping) and owner[:1].isupper() \
+            else None
+        if isinstance(act, Mapping):
+            act = act.get("name")
+        if isinstance(act, str) and act:
+            names = names or _activation_names()
+            if act not in names:
+                problems.append(unknown(f"{owner}.act", act, names, what="activation",
+                                        source="ppdet.modeling.ops.ACT_SPEC and "
+                                               "paddle.nn.functional"))
+    return problems
+
+
+def _backbone_size_problems(cfg: Mapping) -> List[str]:
+    """width_mult and depth_mult (top level, shared, or in a section) above 0, every `layers`
+    entry of a section an integer >= 1 (ppattn's CSPResNet would round 0 up to 1), and
+    norm_type one ppdet builds."""
+    problems = []
+    sections = [("", cfg)] + [(f"{k}.", v) for k, v in cfg.items()
+                              if k[:1].isupper() and isinstance(v, Mapping)]
+    for prefix, section in sections:
+        for key in ("width_mult", "depth_mult"):
+            if key in section and section[key] is not None:
+                problems += _positive_number_problem(f"{prefix}{key}", section[key])
+        norm = section.get("norm_type")
+        if isinstance(norm, str) and norm not in _NORM_TYPES:
+            problems.append(f"{prefix}norm_type must be one of {', '.join(_NORM_TYPES)}, got "
+                            f"{norm!r}")
+        layers = section.get("layers") if prefix else None
+        if isinstance(layers, (list, tuple)) and not all(_is_int(n) and n >= 1 for n in layers):
+            problems.append(f"{prefix}layers must be integers >= 1 (blocks per stage), got "
+                            f"{list(layers)}")
     return problems
 
 

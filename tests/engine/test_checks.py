@@ -222,3 +222,16 @@ def test_every_top_level_key_the_trainer_reads_is_accepted():
                    "num_joints"}                                            # keypoints
     sections = {"EvalDataset", "TestDataset", "EvalReader", "TestReader"}
     assert read - known_keys.ENGINE_KEYS - not_keys - unsupported - sections == set()
+
+
+@pytest.mark.parametrize("option, problem", [
+    ("width_mult=0", "width_mult must be a number > 0, got 0"),
+    ("depth_mult=-1", "depth_mult must be a number > 0, got -1"),
+    ("AttnCSPResNet.layers=[0, 1, 1, 1]",
+     "AttnCSPResNet.layers must be integers >= 1 (blocks per stage), got [0, 1, 1, 1]"),
+    ("norm_type=gn2", "norm_type must be one of bn, sync_bn, gn, got 'gn2'"),
+    ("AttnCSPResNet.act=swishh", "AttnCSPResNet.act: unknown activation 'swishh' (did you "
+                                 "mean 'swish'?)"),
+])
+def test_backbone_arguments_are_named_before_the_backbone_is_built(option, problem):
+    assert problem in _problems(ECA, option)
