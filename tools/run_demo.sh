@@ -35,13 +35,13 @@ echo "== [5/5] Paddle Inference on held-out images"
 "$PYTHON" tools/infer.py --model_dir "$OUT/inference/$NAME" --infer_dir dataset/shapes/test \
   --output_dir "$OUT/pictures" --draw_threshold 0.5 --save_results
 
-"$PYTHON" - "$OUT/$NAME/metrics.json" "$(( $(date +%s) - START ))" <<'PY'
+"$PYTHON" - "$OUT/$NAME/eval_metrics.json" "$(( $(date +%s) - START ))" <<'PY'
 import json, sys
 bbox = json.load(open(sys.argv[1]))[-1]["bbox"]
 print(f"\nDemo done in {int(sys.argv[2]) // 60} min {int(sys.argv[2]) % 60} s: "
       f"AP {bbox['AP']:.3f}, AP50 {bbox['AP50']:.3f} on 50 validation images")
 PY
-echo "  metrics:        $OUT/$NAME/metrics.json (and bbox.json)"
+echo "  metrics:        $OUT/$NAME/eval_metrics.json (and bbox.json)"
 echo "  checkpoint:     $WEIGHTS.pdparams"
 echo "  exported model: $OUT/inference/$NAME/ (model.json, model.pdiparams, infer_cfg.yml)"
 echo "  pictures:       $OUT/pictures/ (e.g. $OUT/pictures/test_0000.jpg), boxes in $OUT/pictures/bbox.json"
