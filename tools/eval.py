@@ -8,11 +8,14 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from ppattn.console import quiet_known_noise  # noqa: E402
+
+quiet_known_noise()  # before ppdet prints at import
 import ppattn.detection  # noqa: E402,F401  (registers ppattn with ppdet, applies its fixes)
 from ppattn.engine import ArgsParser, MetricsRecorder, build_trainer, check_num_classes, \
     load_weights_strictly, prepare_config, run_main  # noqa: E402
-from ppattn.engine.evaluation import EVAL_METRICS  # noqa: E402
-from ppdet.engine import init_parallel_env  # noqa: E402
+from ppattn.engine.cli import init_parallel  # noqa: E402
+from ppattn.engine.evaluation import EVAL_METRICS, name_result_files  # noqa: E402
 
 
 def parse_args():
@@ -33,8 +36,9 @@ def main():
     args.output_eval = args.output_eval or os.path.dirname(cfg.get("weights") or "") or "."
     cfg.output_eval = args.output_eval
     os.makedirs(args.output_eval, exist_ok=True)
-    init_parallel_env()
+    init_parallel()
     trainer = build_trainer(cfg, "eval")
+    name_result_files(cfg.output_eval)
     check_num_classes(cfg, trainer.dataset, "EvalDataset")
     load_weights_strictly(trainer.model, cfg.get("weights"))
     trainer.register_callbacks([MetricsRecorder(trainer, os.path.join(

@@ -10,6 +10,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from ppattn.console import quiet_known_noise  # noqa: E402
+
+quiet_known_noise()  # before ppdet prints at import
 import ppattn.detection  # noqa: E402,F401  (registers ppattn with ppdet, applies its fixes)
 from ppattn.engine import ArgsParser, ExportMismatchError, build_trainer, export_model, \
     load_weights_strictly, prepare_config, run_main  # noqa: E402

@@ -10,6 +10,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from ppattn.console import quiet_known_noise  # noqa: E402
+
+quiet_known_noise()  # before ppdet prints at import
 import ppattn.detection  # noqa: E402,F401  (registers ppattn with ppdet, applies its fixes)
 from ppattn.engine import ArgsParser, build_trainer, check_output_dir, detect_images, \
     image_paths, load_weights_strictly, predict_with_trainer, prepare_config, run_main, \

@@ -9,12 +9,16 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from ppattn.console import quiet_known_noise  # noqa: E402
+
+quiet_known_noise()  # before ppdet prints at import
 import ppattn.detection  # noqa: E402,F401  (registers ppattn with ppdet, applies its fixes)
 from ppattn.engine import ArgsParser, MetricsRecorder, build_trainer, check_num_classes, \
     check_snapshot, check_weights_fit, prepare_config, run_main  # noqa: E402
+from ppattn.engine.cli import init_parallel  # noqa: E402
 from ppattn.engine.checks import parsed_dataset  # noqa: E402
-from ppattn.engine.evaluation import TRAINING_METRICS  # noqa: E402
-from ppdet.engine import init_parallel_env, set_random_seed  # noqa: E402
+from ppattn.engine.evaluation import TRAINING_METRICS, name_result_files  # noqa: E402
+from ppdet.engine import set_random_seed  # noqa: E402
 
 
 def parse_args():
@@ -42,10 +46,11 @@ def main():
     cfg.setdefault("output_eval", os.path.join(cfg.save_dir, cfg.filename))  # bbox.json
     if args.resume:
         check_snapshot(args.resume, ema=bool(cfg.get("use_ema")))
-    init_parallel_env()
+    init_parallel()
     if args.seed is not None:
         set_random_seed(args.seed)
     trainer = build_trainer(cfg, "train")
+    name_result_files(cfg.output_eval)
     check_num_classes(cfg, trainer.dataset, "TrainDataset")
     if args.eval:
         check_num_classes(cfg, parsed_dataset("EvalDataset"), "EvalDataset")

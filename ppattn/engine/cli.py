@@ -11,6 +11,7 @@ import os
 import sys
 from typing import Callable, Iterable, List, Optional, Sequence
 
+from ppdet.engine import init_parallel_env
 from ppdet.utils.cli import merge_args
 
 from ..detection.safe_loading import UnsafeFileError
@@ -126,6 +127,14 @@ def check_output_dir(images: Sequence[str], output_dir: str) -> None:
         raise FileExistsError(f"--output_dir {output_dir!r} holds the input images: the pictures "
                               f"with boxes would overwrite {names}{more}; choose another "
                               f"--output_dir")
+
+
+def init_parallel() -> None:
+    """ppdet's `init_parallel_env`, in a distributed run only (paddle.distributed.launch sets
+    PADDLE_TRAINERS_NUM): in one process it sets nothing up and prints Paddle's three-line
+    'Modified FLAGS detected' block."""
+    if int(os.environ.get("PADDLE_TRAINERS_NUM", "1")) > 1:
+        init_parallel_env()
 
 
 def run_main(main: Callable[[], None]) -> None:

@@ -7,6 +7,7 @@ ppdet. Both are named here, file and problem, in one line each.
 """
 import contextlib
 import json
+import logging
 import os
 from typing import Iterable, List, Mapping, Optional, Sequence
 
@@ -159,11 +160,23 @@ def parsed_dataset(owner: str):
     DataError naming it. Used before the Trainer, whose loader starts reading at once."""
     from ppdet.core.workspace import create, global_config
 
-    with annotations_named(global_config, owner):
+    with annotations_named(global_config, owner), _quiet("ppdet.data.source.coco"):
         dataset = create(owner)()
-        dataset.parse_dataset()
+        dataset.parse_dataset()  # the Trainer's parse logs 'Load [N samples valid, ...]'
     check_dataset_images(dataset, owner)
     return dataset
+
+
+@contextlib.contextmanager
+def _quiet(logger_name: str):
+    """Within the block, the logger `logger_name` passes warnings and errors only."""
+    logger = logging.getLogger(logger_name)
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def build_trainer(cfg, mode: str):

@@ -1,6 +1,8 @@
 """Keep the numbers ppdet's evaluation prints: a callback that writes them to JSON."""
 import json
+import logging
 import os
+import re
 from typing import Dict, List, Mapping, Optional
 
 from ppdet.engine.callbacks import Callback
@@ -11,6 +13,33 @@ COCO_STATS = ("AP", "AP50", "AP75", "APs", "APm", "APl",
 # where tools/train.py --eval keeps the history and tools/eval.py its results, side by side
 TRAINING_METRICS = "metrics.json"
 EVAL_METRICS = "eval_metrics.json"
+
+
+class _ResultPath(logging.Filter):
+    """Rewrites ppdet's 'The bbox result is saved to bbox.json.' (it names the file, not
+    the folder it is in) to name `folder`/bbox.json; mask, segm and keypoint results alike."""
+
+    _SAVED = re.compile(r"The (\w+) result is saved to (\w+\.json)\.")
+
+    def __init__(self, folder: str):
+        super().__init__()
+        self.folder = folder
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        match = self._SAVED.fullmatch(str(record.msg))
+        if match:
+            path = os.path.join(self.folder, match.group(2))
+            record.msg, record.args = f"The {match.group(1)} result is saved to {path}", ()
+        return True
+
+
+def name_result_files(folder: str) -> None:
+    """Make ppdet's evaluation log name the real path of its result files in `folder`
+    (the config's output_eval)."""
+    logger = logging.getLogger("ppdet.metrics.metrics")
+    for old in [f for f in logger.filters if isinstance(f, _ResultPath)]:
+        logger.removeFilter(old)
+    logger.addFilter(_ResultPath(folder or "."))
 
 
 def named_stats(results: Dict) -> Dict[str, Dict[str, float]]:

@@ -1,5 +1,6 @@
 """ppattn.engine.evaluation: COCO numbers by name, written after each evaluation."""
 import json
+import logging
 from types import SimpleNamespace
 
 import pytest
@@ -82,3 +83,19 @@ def test_an_unreadable_history_is_an_error_not_overwritten(tmp_path):
     with pytest.raises(ValueError, match="cannot read the metrics history .*metrics.json"):
         _recorder(path)
     assert path.read_text() == '[{"epoch": 0, "bbox"'
+
+
+def test_the_bbox_message_names_the_file_in_output_eval(tmp_path):
+    from ppattn.engine.evaluation import name_result_files
+    logger = logging.getLogger("ppdet.metrics.metrics")
+    seen = []
+    handler = logging.Handler()
+    handler.emit = lambda record: seen.append(record.getMessage())
+    logger.addHandler(handler)
+    try:
+        name_result_files(str(tmp_path))
+        logger.warning("The bbox result is saved to bbox.json.")
+        logger.warning("Start evaluate...")
+    finally:
+        logger.removeHandler(handler)
+    assert seen == [f"The bbox result is saved to {tmp_path}/bbox.json", "Start evaluate..."]
