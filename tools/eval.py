@@ -15,6 +15,7 @@ import ppattn.detection  # noqa: E402,F401  (registers ppattn with ppdet, applie
 from ppattn.engine import ArgsParser, MetricsRecorder, build_trainer, check_num_classes, \
     load_weights_strictly, prepare_config, run_main  # noqa: E402
 from ppattn.engine.cli import init_parallel  # noqa: E402
+from ppattn.engine.progress import ProgressLogger  # noqa: E402
 from ppattn.engine.evaluation import EVAL_METRICS, name_result_files  # noqa: E402
 
 
@@ -41,7 +42,7 @@ def main():
     name_result_files(cfg.output_eval)
     check_num_classes(cfg, trainer.dataset, "EvalDataset")
     load_weights_strictly(trainer.model, cfg.get("weights"))
-    trainer.register_callbacks([MetricsRecorder(trainer, os.path.join(
+    trainer.register_callbacks([ProgressLogger(trainer), MetricsRecorder(trainer, os.path.join(
         args.output_eval, EVAL_METRICS), extra={"weights": cfg.weights})])
     trainer.evaluate()
 

@@ -16,6 +16,9 @@ quiet_known_noise()  # before ppdet prints at import
 import ppattn.detection  # noqa: E402,F401  (registers ppattn with ppdet, applies its fixes)
 from ppattn.engine import ArgsParser, ExportMismatchError, build_trainer, export_model, \
     load_weights_strictly, prepare_config, run_main  # noqa: E402
+from ppdet.utils.logger import setup_logger  # noqa: E402
+
+logger = setup_logger("ppattn.export_model")
 
 
 def parse_args():
@@ -30,6 +33,9 @@ def main():
     cfg = prepare_config(args)
     trainer = build_trainer(cfg, "test")
     load_weights_strictly(trainer.model, cfg.get("weights"))
+    logger.info(f"exporting {cfg.filename} to {os.path.join(args.output_dir, cfg.filename)}: "
+                f"trace, save, then verify with Paddle Inference (minutes for a large model "
+                f"on a CPU)")
     try:
         export_model(trainer, args.output_dir)
     except ExportMismatchError as error:

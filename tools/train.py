@@ -16,6 +16,7 @@ import ppattn.detection  # noqa: E402,F401  (registers ppattn with ppdet, applie
 from ppattn.engine import ArgsParser, MetricsRecorder, build_trainer, check_num_classes, \
     check_snapshot, check_weights_fit, prepare_config, run_main  # noqa: E402
 from ppattn.engine.cli import init_parallel  # noqa: E402
+from ppattn.engine.progress import ProgressLogger  # noqa: E402
 from ppattn.engine.checks import parsed_dataset  # noqa: E402
 from ppattn.engine.evaluation import TRAINING_METRICS, name_result_files  # noqa: E402
 from ppdet.engine import set_random_seed  # noqa: E402
@@ -52,6 +53,7 @@ def main():
     trainer = build_trainer(cfg, "train")
     name_result_files(cfg.output_eval)
     check_num_classes(cfg, trainer.dataset, "TrainDataset")
+    trainer.register_callbacks([ProgressLogger(trainer)])
     if args.eval:
         check_num_classes(cfg, parsed_dataset("EvalDataset"), "EvalDataset")
         metrics = os.path.join(cfg.output_eval, TRAINING_METRICS)
