@@ -82,7 +82,12 @@ def test_conversion_leaves_the_paddle_model_and_the_environment_unchanged(export
 @needs_onnx
 @pytest.mark.parametrize("block", BLOCKS)
 def test_every_block_exports_to_onnx_and_matches_paddle_inference(exported, block):
-    _, model_dir = exported(block)
+    # raw boxes and scores, every anchor compared: the block's conversion is what is tested
+    # here. After NMS, the random detectors' near-tied boxes make the two runtimes' NMS keep
+    # different ones (SA's kept 20 of 50 alike while every raw score agreed to 1e-6); NMS's
+    # own conversion is tested on ECA's detector in test_predictor.py and
+    # test_export_onnx_tool.py
+    _, model_dir = exported(block, "exclude_nms=True")
     onnx_file = convert_to_onnx(model_dir)
     print(block, "operators:", onnx_operators(onnx_file))
     result = compare_runtimes(model_dir, sample_inputs(model_dir))
