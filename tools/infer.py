@@ -17,7 +17,7 @@ import ppattn.detection  # noqa: E402,F401  (registers ppattn with ppdet, applie
 from ppattn.engine import ArgsParser, build_trainer, check_output_dir, detect_images, \
     image_paths, load_weights_strictly, predict_with_trainer, prepare_config, run_main, \
     save_detections  # noqa: E402
-from ppattn.engine.cli import float_in, int_in  # noqa: E402
+from ppattn.engine.cli import float_in, infer_output_dir, int_in  # noqa: E402
 from ppattn.deploy.paddle_inference import ONEDNN_MODES  # noqa: E402
 
 
@@ -25,7 +25,9 @@ def parse_args():
     parser = ArgsParser(__doc__, config_required=False)
     parser.add_argument("--infer_img", default=None, help="one image")
     parser.add_argument("--infer_dir", default=None, help="a folder of images")
-    parser.add_argument("--output_dir", default="output", help="where pictures and results go")
+    parser.add_argument("--output_dir", default=None,
+                        help="where pictures and results go (default: output/infer/<config "
+                             "name>, or output/infer/<model_dir name>_paddle_inference)")
     parser.add_argument("--draw_threshold", type=float_in(0, 1), default=0.5,
                         help="draw boxes scoring at least this")
     parser.add_argument("--save_results", action="store_true",
@@ -43,6 +45,7 @@ def parse_args():
 
 def main():
     args = parse_args()
+    args.output_dir = args.output_dir or infer_output_dir(args.config, args.model_dir)
     images = image_paths(args.infer_img, args.infer_dir)
     check_output_dir(images, args.output_dir)
     if args.model_dir:

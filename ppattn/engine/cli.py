@@ -117,6 +117,17 @@ def image_paths(infer_img: Optional[str] = None, infer_dir: Optional[str] = None
     return paths
 
 
+def infer_output_dir(config: Optional[str] = None, model_dir: Optional[str] = None) -> str:
+    """tools/infer.py's default --output_dir, named after the model so that runs of two models,
+    or of one model's trained weights and its export, keep their pictures apart:
+    output/infer/<config name> or output/infer/<exported folder name>_paddle_inference."""
+    if model_dir:
+        name = os.path.basename(os.path.normpath(model_dir)) + "_paddle_inference"
+    else:
+        name = os.path.splitext(os.path.basename(config or "model"))[0]
+    return os.path.join("output", "infer", name)
+
+
 def check_output_dir(images: Sequence[str], output_dir: str) -> None:
     """Refuse an --output_dir where a picture with boxes would overwrite an input image."""
     clashes = [path for path in images if os.path.realpath(path) ==

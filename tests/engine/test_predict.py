@@ -10,7 +10,7 @@ import pytest
 
 from ppattn.engine import ConfigError, check_output_dir, draw_boxes, image_paths, \
     save_detections
-from ppattn.engine.cli import float_in, int_in
+from ppattn.engine.cli import float_in, infer_output_dir, int_in
 from ppattn.engine.predict import check_infer_cfg
 
 from tiny_runs import DEMO, TOOLS, run_failing_tool
@@ -110,3 +110,10 @@ def test_tools_refuse_out_of_range_arguments_before_any_work(tmp_path, tool, arg
     result = subprocess.run([sys.executable, f"{TOOLS}/{tool}", *arguments], cwd=str(tmp_path),
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and message in result.stderr, result.stderr[-2000:]
+
+
+def test_the_default_output_dir_is_named_after_the_model():
+    dygraph = infer_output_dir(config="configs/demo/ppyoloe_crn_t_eca_shapes.yml")
+    exported = infer_output_dir(model_dir="output_inference/ppyoloe_crn_t_eca_shapes/")
+    assert dygraph == "output/infer/ppyoloe_crn_t_eca_shapes"
+    assert exported == "output/infer/ppyoloe_crn_t_eca_shapes_paddle_inference"
