@@ -16,6 +16,7 @@ import ppattn.detection  # noqa: E402,F401  (registers ppattn with ppdet, applie
 from ppattn.engine import ArgsParser, MetricsRecorder, build_trainer, check_num_classes, \
     check_snapshot, check_weights_fit, prepare_config, run_main  # noqa: E402
 from ppattn.engine.cli import init_parallel  # noqa: E402
+from ppattn.engine.pretrained import resolve_pretrain_weights  # noqa: E402
 from ppattn.engine.progress import ProgressLogger  # noqa: E402
 from ppattn.engine.checks import parsed_dataset  # noqa: E402
 from ppattn.engine.evaluation import TRAINING_METRICS, name_result_files  # noqa: E402
@@ -47,6 +48,8 @@ def main():
     cfg.setdefault("output_eval", os.path.join(cfg.save_dir, cfg.filename))  # bbox.json
     if args.resume:
         check_snapshot(args.resume, ema=bool(cfg.get("use_ema")))
+    elif cfg.get("pretrain_weights"):
+        cfg.pretrain_weights = resolve_pretrain_weights(cfg.pretrain_weights)
     init_parallel()
     if args.seed is not None:
         set_random_seed(args.seed)

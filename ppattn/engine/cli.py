@@ -19,11 +19,12 @@ from .checks import ConfigError, check_config
 from .checkpoints import CheckpointError
 from .config import load_config, parse_overrides, select_device
 from .data_checks import DataError, check_images
+from .pretrained import DownloadError
 from .weights import WeightsMismatchError
 
 # what a user can fix from the message alone: shown without a traceback
-USER_ERRORS = (ConfigError, CheckpointError, DataError, WeightsMismatchError, UnsafeFileError,
-               FileNotFoundError, FileExistsError)
+USER_ERRORS = (ConfigError, CheckpointError, DataError, DownloadError, WeightsMismatchError,
+               UnsafeFileError, FileNotFoundError, FileExistsError)
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
 
