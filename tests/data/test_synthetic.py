@@ -1,7 +1,12 @@
 """ppattn.data.synthetic: a deterministic COCO-format shapes dataset."""
 import json
+import os
+
+from PIL import Image
 
 from ppattn.data import SHAPES, make_shapes_dataset
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _dataset(root, seed=0):
@@ -43,3 +48,32 @@ def test_existing_dataset_is_kept_unless_overwrite(tmp_path):
         f.write("{}")
     _dataset(tmp_path)
     assert open(paths["train"]).read() == "{}"
+
+
+def test_coco_layout_has_coco_folders_names_and_the_chosen_size(tmp_path):
+    paths = make_shapes_dataset(str(tmp_path), num_train=3, num_val=2, num_test=1, size=64,
+                                height=48, layout="coco")
+    assert paths["train"] == str(tmp_path / "annotations" / "instances_train2017.json")
+    train, val = json.load(open(paths["train"])), json.load(open(paths["val"]))
+    assert [i["file_name"] for i in train["images"]] == [
+        "000000000001.jpg", "000000000002.jpg", "000000000003.jpg"]
+    assert [i["id"] for i in val["images"]] == [4, 5]   # ids run on across the splits
+    assert {(i["width"], i["height"]) for i in train["images"] + val["images"]} == {(64, 48)}
+    for folder, data in (("train2017", train), ("val2017", val)):
+        for image in data["images"]:
+            assert Image.open(tmp_path / folder / image["file_name"]).size == (64, 48)
+    assert [p.name for p in (tmp_path / "test2017").iterdir()] == ["000000000006.jpg"]
+    for ann in train["annotations"] + val["annotations"]:
+        x, y, w, h = ann["bbox"]
+        assert x + w <= 64 and y + h <= 48
+
+
+def test_the_coco_layout_loads_with_the_coco_dataset_config(tmp_path):
+    from ppattn.engine import check_config, load_config, parse_overrides
+    make_shapes_dataset(str(tmp_path), num_train=2, num_val=1, num_test=1, size=64,
+                        layout="coco")
+    cfg = load_config(os.path.join(ROOT, "configs/ppyoloe/ppyoloe_crn_s_eca_300e_coco.yml"),
+                      parse_overrides([
+                          f"TrainDataset.dataset_dir={tmp_path}",
+                          f"EvalDataset.dataset_dir={tmp_path}", "num_classes=3"]))
+    check_config(cfg, ["TrainDataset", "EvalDataset"])
