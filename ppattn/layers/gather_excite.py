@@ -98,7 +98,8 @@ class GatherExcite(AttentionBlock):
         extra_params: learn the gather with depthwise convs.
         extent: 0 for a global gather, else a power of two: the gather's stride.
         use_mlp: put the C -> rd -> C MLP between gather and gate.
-        rd_ratio, rd_channels, rd_divisor: rd = rd_channels or ge_rd_channels(C, rd_ratio, rd_divisor).
+        rd_ratio, rd_channels, rd_divisor: the MLP width rd is rd_channels if given, else
+            ge_rd_channels(C, rd_ratio, rd_divisor); rd_ratio > 0, rd_channels >= 1.
         add_maxpool: add max pooling to the parameter-free gather.
         act: activation in the MLP and between gather convs.
         norm: BN after each gather conv.
