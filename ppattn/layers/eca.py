@@ -47,7 +47,8 @@ class ECALayer(AttentionBlock):
 
     Args:
         channels: C, channels of the input.
-        gamma, b: map C to the kernel size k = odd(|(log2 C + b) / gamma|).
+        gamma, b: map C to the kernel size k = odd(|(log2 C + b) / gamma|); gamma > 0, and a
+            k wider than the 2C - 1 taps that can reach a channel is refused.
         kernel_size: use this k instead of the mapping; must be odd.
 
     Shape:
