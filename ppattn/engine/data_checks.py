@@ -191,5 +191,9 @@ def build_trainer(cfg, mode: str):
     owner = {"train": "TrainDataset", "eval": "EvalDataset", "test": "TestDataset"}[mode]
     if mode in ("train", "eval"):
         parsed_dataset(owner)
+    else:  # the labels of inference and export come from TestDataset's anno_path, read later
+        problems = dataset_annotation_problems(cfg, [owner])
+        if problems:
+            raise DataError("\n".join(problems))
     with annotations_named(cfg, owner):
         return Trainer(cfg, mode=mode)

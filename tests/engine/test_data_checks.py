@@ -143,3 +143,11 @@ def test_infer_on_a_text_file_named_jpg_stops_naming_it(tmp_path, model):
                               timeout=HANG_TIMEOUT)
     assert "error: --infer_img: 1 of 1 image file(s) cannot be decoded" in result.stderr
     assert f"{text} is not an image" in result.stderr
+
+
+def test_inference_names_a_broken_test_dataset_annotation_file_first(bad_data):
+    from ppattn.engine import build_trainer
+    (bad_data / "annotations" / "val.json").write_text("")
+    cfg = load_config(DEMO, parse_overrides(tiny_options(bad_data)[1:]))
+    with pytest.raises(DataError, match=r"TestDataset: .*val.json is empty"):
+        build_trainer(cfg, "test")
