@@ -67,6 +67,17 @@ class AttnCSPResStage(nn.Layer):
         return self.conv3(y)
 
 
+def _check_sizes(layers, channels, width_mult, depth_mult) -> None:
+    """Refuse sizes that ppdet's rounding would silently turn into one block or one channel."""
+    for name, value in (("width_mult", width_mult), ("depth_mult", depth_mult)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1e6:
+            raise ValueError(f"AttnCSPResNet: {name} must be a number > 0, got {value!r}")
+    for name, values in (("layers", layers), ("channels", channels)):
+        if any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in values):
+            raise ValueError(f"AttnCSPResNet: every entry of {name} must be an int >= 1, "
+                             f"got {list(values)}")
+
+
 @register_backbone
 class AttnCSPResNet(nn.Layer):
     """CSPResNet (PP-YOLOE) with a choice of attention block in every stage.
@@ -112,6 +123,7 @@ class AttnCSPResNet(nn.Layer):
         if len(layers) != len(channels) - 1:
             raise ValueError(f"AttnCSPResNet: layers needs len(channels) - 1 = "
                              f"{len(channels) - 1} entries, got {list(layers)}")
+        _check_sizes(layers, channels, width_mult, depth_mult)
         self.use_checkpoint = use_checkpoint
         channels = [max(round(c * width_mult), 1) for c in channels]
         layers = [max(round(n * depth_mult), 1) for n in layers]

@@ -100,3 +100,14 @@ def test_use_checkpoint_leaves_the_global_random_generator_alone():
         AttnCSPResNet(width_mult=0.25, depth_mult=0.33, use_checkpoint=True)
         draws.append(paddle.randn([4]).numpy())
     assert not np.array_equal(*draws)          # a reseed to 0 would make them equal
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"width_mult": 0}, "width_mult must be a number > 0, got 0"),
+    ({"depth_mult": -0.5}, "depth_mult must be a number > 0, got -0.5"),
+    ({"width_mult": "half"}, "width_mult must be a number > 0, got 'half'"),
+    ({"layers": [0, 1, 1, 1]}, r"every entry of layers must be an int >= 1, got \[0, 1, 1, 1\]"),
+])
+def test_sizes_that_rounding_would_hide_are_refused(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        AttnCSPResNet(**kwargs)
