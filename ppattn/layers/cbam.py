@@ -6,10 +6,11 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
-from .common import channel_scale, check_flag, check_input, check_positive, max_along, \
-    pointwise, spatial_max, spatial_mean
+from .common import channel_scale, check_flag, check_input, check_positive, pointwise, \
+    spatial_max, spatial_mean
 from .flop_count import conv_flops, numel
 from .protocol import IDENTITY_GATE, AttentionBlock
+from .zpool_gate import ZPoolGate, zpool
 
 POOL_TYPES = ("avg", "max")
 
@@ -46,20 +47,6 @@ class _ChannelGate(nn.Layer):
             term = pointwise(self.fc2, F.relu(pointwise(self.fc1, pooled)))
             logits = term if logits is None else logits + term
         return F.sigmoid(logits)
-
-
-class _SpatialGate(nn.Layer):
-    """sigmoid(bn(conv(cat[max_c x, mean_c x]))): [N, C, H, W] -> [N, 1, H, W]."""
-
-    def __init__(self, kernel_size: int):
-        super().__init__()
-        self.conv = nn.Conv2D(2, 1, kernel_size, padding=(kernel_size - 1) // 2,
-                              bias_attr=False)
-        self.bn = nn.BatchNorm2D(1, momentum=0.99)   # the authors' torch momentum 0.01
-
-    def forward(self, x: paddle.Tensor) -> paddle.Tensor:
-        pooled = paddle.concat([max_along(x, 1), x.mean(axis=1, keepdim=True)], axis=1)
-        return F.sigmoid(self.bn(self.conv(pooled)))
 
 
 class CBAM(AttentionBlock):
@@ -107,12 +94,12 @@ class CBAM(AttentionBlock):
         self.channels = channels
         self.rd_channels = max(1, channels // reduction)
         self.channel = _ChannelGate(channels, self.rd_channels, _check_pool_types(pool_types))
-        self.spatial = _SpatialGate(kernel_size) if spatial else None
+        self.spatial = ZPoolGate(kernel_size) if spatial else None
 
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:
         check_input("CBAM", x, self.channels)
         x = channel_scale(x, self.channel(x))
-        return x if self.spatial is None else x * self.spatial(x)
+        return x if self.spatial is None else x * self.spatial(zpool(x, 1))
 
     def attention_maps(self, x: paddle.Tensor) -> Dict[str, paddle.Tensor]:
         """{'channel': [N, C, 1, 1]} and, with `spatial`, {'spatial': [N, 1, H, W]} (computed
@@ -121,7 +108,7 @@ class CBAM(AttentionBlock):
         channel = self.channel(x)
         maps = {"channel": channel.reshape([0, -1, 1, 1])}
         if self.spatial is not None:
-            maps["spatial"] = self.spatial(channel_scale(x, channel))
+            maps["spatial"] = self.spatial(zpool(channel_scale(x, channel), 1))
         return maps
 
     def init_identity(self) -> None:

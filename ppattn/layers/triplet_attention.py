@@ -2,31 +2,12 @@
 from typing import Dict, Sequence
 
 import paddle
-import paddle.nn as nn
 import paddle.nn.functional as F
 
-from .common import check_flag, check_input, check_positive, max_along
+from .common import check_flag, check_input, check_positive
 from .flop_count import conv_flops, numel
 from .protocol import AttentionBlock, identity_bias
-
-
-class _Gate(nn.Layer):
-    """sigmoid(bn(conv(z))) for a Z-pool z ([N, 2, A, B]): keys `conv`, `bn`."""
-
-    def __init__(self, kernel_size: int):
-        super().__init__()
-        self.conv = nn.Conv2D(2, 1, kernel_size, padding=(kernel_size - 1) // 2,
-                              bias_attr=False)
-        self.bn = nn.BatchNorm2D(1, momentum=0.99)   # the authors' torch momentum 0.01
-
-    def forward(self, z: paddle.Tensor) -> paddle.Tensor:
-        return F.sigmoid(self.bn(self.conv(z)))
-
-
-def _zpool(x: paddle.Tensor, axis: int) -> paddle.Tensor:
-    """cat[max, mean] over `axis` of x, kept in that axis (size 2), max first."""
-    return paddle.concat([max_along(x, axis), x.mean(axis=axis, keepdim=True)],
-                         axis=axis)
+from .zpool_gate import ZPoolGate, zpool
 
 
 class TripletAttention(AttentionBlock):
@@ -66,19 +47,19 @@ class TripletAttention(AttentionBlock):
         if kernel_size % 2 == 0:
             raise ValueError(f"TripletAttention: kernel_size must be odd, got {kernel_size}")
         self.channels = channels
-        self.cw = _Gate(kernel_size)
-        self.hc = _Gate(kernel_size)
-        self.hw = _Gate(kernel_size) if spatial else None
+        self.cw = ZPoolGate(kernel_size)
+        self.hc = ZPoolGate(kernel_size)
+        self.hw = ZPoolGate(kernel_size) if spatial else None
 
     def _maps(self, x: paddle.Tensor) -> Dict[str, paddle.Tensor]:
         check_input("TripletAttention", x, self.channels)
         # cw: pool over H -> [N, C, 2, W] -> [N, 2, C, W]; the gate comes back as [N, C, 1, W]
-        cw = self.cw(_zpool(x, 2).transpose([0, 2, 1, 3])).transpose([0, 2, 1, 3])
+        cw = self.cw(zpool(x, 2).transpose([0, 2, 1, 3])).transpose([0, 2, 1, 3])
         # hc: pool over W -> [N, C, H, 2] -> [N, 2, H, C]; the gate comes back as [N, C, H, 1]
-        hc = self.hc(_zpool(x, 3).transpose([0, 3, 2, 1])).transpose([0, 3, 2, 1])
+        hc = self.hc(zpool(x, 3).transpose([0, 3, 2, 1])).transpose([0, 3, 2, 1])
         maps = {"cw": cw, "hc": hc}
         if self.hw is not None:
-            maps["hw"] = self.hw(_zpool(x, 1))                           # [N, 1, H, W]
+            maps["hw"] = self.hw(zpool(x, 1))                           # [N, 1, H, W]
         return maps
 
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:
