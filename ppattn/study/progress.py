@@ -1,0 +1,130 @@
+"""Where a study stands, on one terminal line: "variant 3/14 (eca, seed 1): epoch 12/26, ETA 4 min".
+
+The training runs in another process and writes its log to a file; `LogFollower` reads the lines
+added since it last looked and `training_fraction` finds how far training is from ppdet's step
+lines (`Epoch: [11] [ 4/12] ...`, epochs counted from 0) and ppattn's progress lines
+(`train epoch 12/26 step 5/12 ...`). `StatusLine` rewrites one line on a terminal and prints a
+line per change of text elsewhere (a log file or a test's pipe).
+"""
+import math
+import os
+import re
+import sys
+from typing import Optional, TextIO, Tuple
+
+_PPDET_STEP = re.compile(r"Epoch: \[(\d+)\] \[\s*(\d+)/(\d+)\]")
+_PPATTN_STEP = re.compile(r"train epoch (\d+)/\d+ step (\d+)/\d+")
+
+Position = Tuple[int, int]   # (epochs finished, steps into the current epoch)
+
+
+def training_position(line: str, steps_per_epoch: int) -> Optional[Position]:
+    """(epoch index from 0, steps finished in that epoch) from one training log line, or None.
+
+    Both kinds of line are written when a step ends: ppdet's names the step's index in its
+    epoch, ppattn's counts the steps since training (re)started, over all epochs.
+    """
+    match = _PPDET_STEP.search(line)
+    if match:
+        return int(match.group(1)), int(match.group(2)) + 1
+    match = _PPATTN_STEP.search(line)
+    if match and steps_per_epoch:
+        done = int(match.group(2))
+        return int(match.group(1)) - 1, (done - 1) % steps_per_epoch + 1
+    return None
+
+
+def steps_per_epoch_in(line: str) -> Optional[int]:
+    """The steps of one epoch, from a ppdet step line (`[ 4/12]`), or None."""
+    match = _PPDET_STEP.search(line)
+    return int(match.group(3)) if match else None
+
+
+class LogFollower:
+    """Reads the complete lines appended to a file since the last `new_lines` call."""
+
+    def __init__(self, path: str):
+        self.path, self.offset, self.partial = path, 0, ""
+
+    def new_lines(self):
+        if not os.path.isfile(self.path):
+            return []
+        with open(self.path, encoding="utf-8", errors="replace") as f:
+            f.seek(self.offset)
+            text = f.read()
+            self.offset = f.tell()
+        lines = (self.partial + text).split("\n")
+        self.partial = lines.pop()
+        return lines
+
+
+class TrainingProgress:
+    """How far one training is, from its log: `epoch` (1-based, the one under way) and
+    `fraction` of all its steps."""
+
+    def __init__(self, log_path: str, epochs: int):
+        self.follower = LogFollower(log_path)
+        self.epochs = epochs
+        self.steps_per_epoch = 0
+        self.position: Optional[Position] = None
+
+    def update(self) -> None:
+        for line in self.follower.new_lines():
+            self.steps_per_epoch = steps_per_epoch_in(line) or self.steps_per_epoch
+            position = training_position(line, self.steps_per_epoch)
+            if position is not None:
+                self.position = position
+
+    @property
+    def epoch(self) -> Optional[int]:
+        return None if self.position is None else self.position[0] + 1
+
+    @property
+    def fraction(self) -> float:
+        if self.position is None or not self.steps_per_epoch:
+            return 0.0
+        epoch, step = self.position
+        return min(1.0, (epoch * self.steps_per_epoch + step) / (self.epochs *
+                                                                 self.steps_per_epoch))
+
+
+def minutes(seconds: Optional[float]) -> str:
+    """'45 s', '4 min', '1 h 5 min' (rounded up), or 'unknown' for None."""
+    if seconds is None or not math.isfinite(seconds):
+        return "unknown"
+    if seconds < 60:
+        return f"{max(0, int(math.ceil(seconds)))} s"
+    total = int(math.ceil(seconds / 60))
+    return f"{total} min" if total < 60 else f"{total // 60} h {total % 60} min"
+
+
+class StatusLine:
+    """One status line: rewritten in place on a terminal; elsewhere a new line each time the
+    text before ', ETA' changes. `print` writes a permanent line above it."""
+
+    def __init__(self, stream: TextIO = sys.stdout):
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.shown = ""
+
+    def show(self, text: str) -> None:
+        if self.tty:
+            self.stream.write("\r\033[K" + text)
+            self.stream.flush()
+        elif text.split(", ETA")[0] != self.shown.split(", ETA")[0]:
+            self.stream.write(text + "\n")
+            self.stream.flush()
+        self.shown = text
+
+    def print(self, text: str) -> None:
+        if self.tty:
+            self.stream.write("\r\033[K" + text + "\n" + self.shown)
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty and self.shown:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+        self.shown = ""
