@@ -94,9 +94,11 @@ def read_merged(path: str) -> Dict:
 
 
 def config_text(cfg: Mapping) -> str:
-    """`cfg` as YAML, keys in their order."""
-    return yaml.dump(dict(cfg), Dumper=_Dumper, sort_keys=False, default_flow_style=None,
-                     width=100, allow_unicode=True)
+    """`cfg` as YAML, keys in their order: one block entry per key, collections of plain
+    values inside them in flow style (`[1, 2]`, `{name: eca, gamma: 2}`)."""
+    return "".join(yaml.dump({key: value}, Dumper=_Dumper, sort_keys=False, width=100,
+                             default_flow_style=None if isinstance(value, (dict, list)) else False,
+                             allow_unicode=True) for key, value in cfg.items())
 
 
 def config_hash(text: str) -> str:

@@ -1,7 +1,8 @@
 """study.png: AP50 against latency, one point per variant, drawn with matplotlib's Agg canvas
 (no display; the caller's pyplot backend is left alone).
 
-Marker area grows with the parameter count, error bars show the seed spread, each point is
+Marker area is proportional to the parameter count (the largest model gets the largest marker,
+so near-equal models look near-equal), error bars show the seed spread, each point is
 labelled with its variant, the baseline is drawn in another colour with a dashed line at its
 AP50, and the Pareto front (faster or more accurate than every other variant) is a step line.
 """
@@ -13,17 +14,14 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 _DPI = 100
-_MIN_AREA, _MAX_AREA = 60.0, 600.0
+_MAX_AREA = 400.0
 BASELINE_COLOUR, VARIANT_COLOUR, FRONT_COLOUR = "tab:orange", "tab:blue", "tab:green"
 
 
 def marker_areas(params: Sequence[float]) -> list:
-    """Marker areas in points^2: from _MIN_AREA for the fewest parameters to _MAX_AREA for the
-    most, proportional to the parameter count in between (all alike if they are equal)."""
-    low, high = min(params), max(params)
-    if high == low:
-        return [(_MIN_AREA + _MAX_AREA) / 2] * len(params)
-    return [_MIN_AREA + (p - low) / (high - low) * (_MAX_AREA - _MIN_AREA) for p in params]
+    """Marker areas in points^2, proportional to `params`, _MAX_AREA for the largest."""
+    high = max(params)
+    return [_MAX_AREA * p / high for p in params]
 
 
 def plotted_rows(rows: Sequence[Mapping]) -> list:
@@ -45,8 +43,9 @@ def study_figure(rows: Sequence[Mapping], title: str = "") -> Figure:
     for row, area in zip(shown, areas):
         x, y = row["latency_ms"]["mean"], row["AP50"]["mean"]
         colour = BASELINE_COLOUR if row["variant"] == baseline else VARIANT_COLOUR
-        ax.errorbar(x, y, yerr=row["AP50"]["std"] or 0, xerr=row["latency_ms"]["std"] or 0,
-                    fmt="none", ecolor="grey", elinewidth=1, capsize=3, zorder=1)
+        if row["AP50"]["std"] or row["latency_ms"]["std"]:
+            ax.errorbar(x, y, yerr=row["AP50"]["std"] or 0, xerr=row["latency_ms"]["std"] or 0,
+                        fmt="none", ecolor="grey", elinewidth=1, capsize=3, zorder=1)
         ax.scatter([x], [y], s=area, color=colour, alpha=0.75, edgecolors="black", zorder=2)
         ax.annotate(row["variant"], (x, y), xytext=(0.5 * math.sqrt(area) + 3, 3),
                     textcoords="offset points", fontsize=9, zorder=3)
@@ -57,8 +56,9 @@ def study_figure(rows: Sequence[Mapping], title: str = "") -> Figure:
     if rows[0] in shown:
         ax.axhline(rows[0]["AP50"]["mean"], color=BASELINE_COLOUR, linestyle="--",
                    linewidth=1, label=f"baseline ({baseline}) AP50")
-    ax.scatter([], [], s=_MIN_AREA, color="white", edgecolors="black",
-               label="marker area: parameters")
+    largest = max(r["params"] for r in shown)
+    ax.scatter([], [], s=_MAX_AREA / 4, color="white", edgecolors="black",
+               label=f"marker area ~ parameters (largest {largest / 1e6:.2f} M)")
     ax.set_xlabel("latency (ms per image, Paddle Inference, median; lower is better)")
     ax.set_ylabel("AP50 (mean over seeds; bars: seed spread)")
     ax.set_title(title or "AP50 against latency", fontsize=10)

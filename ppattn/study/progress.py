@@ -98,12 +98,21 @@ def minutes(seconds: Optional[float]) -> str:
     return f"{total} min" if total < 60 else f"{total // 60} h {total % 60} min"
 
 
+def terminal() -> TextIO:
+    """A stream on a copy of this process's stdout file descriptor: it keeps writing to the
+    terminal while the study sends stdout to a run's log file (ppattn.study.study.output_to)."""
+    sys.stdout.flush()
+    return os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8", buffering=1)
+
+
 class StatusLine:
     """One status line: rewritten in place on a terminal; elsewhere a new line each time the
-    text before ', ETA' changes. `print` writes a permanent line above it."""
+    text before ', ETA' changes. `print` writes a permanent line above it.
 
-    def __init__(self, stream: TextIO = sys.stdout):
-        self.stream = stream
+    stream: where to write; default `terminal()`."""
+
+    def __init__(self, stream: Optional[TextIO] = None):
+        self.stream = stream if stream is not None else terminal()
         self.tty = stream.isatty()
         self.shown = ""
 

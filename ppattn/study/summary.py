@@ -13,7 +13,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 ACCURACY = ("AP50", "AP")
 BASELINE, WITHIN_NOISE, BETTER, WORSE, UNKNOWN = (
-    "baseline", "within noise", "better", "worse", "noise unknown (1 seed)")
+    "baseline", "within noise", "better", "worse", "noise unknown: 1 seed")
 
 
 def mean_and_spread(values: Sequence[float]) -> Dict:
@@ -27,7 +27,7 @@ def mean_and_spread(values: Sequence[float]) -> Dict:
 
 def verdict(diff: float, spread: Optional[float], baseline_spread: Optional[float]) -> str:
     """'better', 'worse', 'within noise' (|diff| no larger than the larger spread) or
-    'noise unknown (1 seed)'."""
+    'noise unknown: 1 seed'."""
     if spread is None or baseline_spread is None:
         return UNKNOWN
     if abs(diff) <= max(spread, baseline_spread):

@@ -1,0 +1,58 @@
+"""ppattn.study.progress: training progress from log lines, and the status line."""
+import io
+
+from ppattn.study.progress import StatusLine, TrainingProgress, minutes, training_position
+
+PPDET = ("[12/01 15:54:46] ppdet.engine INFO: Epoch: [1] [ 4/12] learning_rate: 0.004920 "
+         "loss: 3.158126 eta: 0:01:03")
+PPATTN = "[12/01] ppattn.progress INFO: train epoch 3/8 step 30/96 (31%), 0.8 steps/s, ETA 0:01"
+
+
+def test_positions_from_ppdet_and_ppattn_lines():
+    assert training_position(PPDET, 12) == (1, 5)
+    assert training_position(PPATTN, 12) == (2, 6)   # step 30 since the start: 2 x 12 + 6
+    assert training_position("Eval iter: 0", 12) is None
+
+
+def test_progress_follows_a_growing_log(tmp_path):
+    log = tmp_path / "train.log"
+    progress = TrainingProgress(str(log), epochs=8)
+    progress.update()
+    assert progress.epoch is None and progress.fraction == 0.0
+    log.write_text(PPDET + "\n" + PPDET.replace("[1] [ 4/12]", "[3] [ 0/12]")[:60])
+    progress.update()
+    assert progress.epoch == 2                      # the half-written line waits
+    assert progress.fraction == (12 + 5) / 96
+    with open(log, "a") as f:
+        f.write(PPDET.replace("[1] [ 4/12]", "[3] [ 0/12]")[60:] + "\n")
+    progress.update()
+    assert progress.epoch == 4
+
+
+def test_minutes():
+    assert [minutes(s) for s in (None, 0.2, 59, 61, 3600, 3725)] == \
+        ["unknown", "1 s", "59 s", "2 min", "1 h 0 min", "1 h 3 min"]
+
+
+def test_status_line_off_a_terminal_prints_changes_only():
+    stream = io.StringIO()
+    status = StatusLine(stream)
+    status.show("variant 1/4 (eca, seed 0): epoch 1/8, ETA 4 min")
+    status.show("variant 1/4 (eca, seed 0): epoch 1/8, ETA 3 min")
+    status.show("variant 1/4 (eca, seed 0): epoch 2/8, ETA 3 min")
+    status.print("variant 1/4 (eca, seed 0): AP50 0.5")
+    assert stream.getvalue().splitlines() == [
+        "variant 1/4 (eca, seed 0): epoch 1/8, ETA 4 min",
+        "variant 1/4 (eca, seed 0): epoch 2/8, ETA 3 min", "variant 1/4 (eca, seed 0): AP50 0.5"]
+
+
+def test_status_line_on_a_terminal_rewrites_one_line():
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+    stream = Terminal()
+    status = StatusLine(stream)
+    status.show("epoch 1/8")
+    status.show("epoch 2/8")
+    assert stream.getvalue() == "\r\033[Kepoch 1/8\r\033[Kepoch 2/8"
+    assert "\n" not in stream.getvalue()
