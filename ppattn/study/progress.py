@@ -113,7 +113,7 @@ class StatusLine:
 
     def __init__(self, stream: Optional[TextIO] = None):
         self.stream = stream if stream is not None else terminal()
-        self.tty = stream.isatty()
+        self.tty = self.stream.isatty()
         self.shown = ""
 
     def show(self, text: str) -> None:
