@@ -6,15 +6,18 @@ timed, then reported with the noise between seeds in view. One job a module:
 - `variants`: variants by block name or from a study file, applied to the base config;
 - `runs`: one variant and seed: its folder, config hash, state, resume point;
 - `training`: tools/train.py in a child process (paddle.distributed.launch for several);
-- `progress`: the one-line progress display and the training log it is read from;
+- `progress`: how far a training is (from its log) and the study's ETA;
+- `output`: the one-line status on the terminal, everything else into the runs' files;
 - `measure`: export (verified), parameters and FLOPs of a trained run;
 - `latency`: every exported model timed in one session, taking turns;
 - `summary`: mean and spread over seeds, differences to the baseline, the Pareto front;
 - `report`, `plot`: study.md, study.csv, study.json and study.png;
 - `lock`: one study at a time in a folder;
+- `plan`: the study's runs, each variant's config checked before anything trains;
 - `study`: all of it in order, resuming where a stopped study left off.
 """
-from .study import Study, StudyPlan
+from .plan import StudyPlan
+from .study import Study
 from .summary import pareto_front, summarize
 from .variants import Variant, read_study, variants_from_names
 

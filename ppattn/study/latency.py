@@ -4,11 +4,14 @@ them alike and their ratios stay comparable.
 
 Each model runs in Paddle Inference with ppattn's default oneDNN mode on one CPU thread, on the
 same input (the first model's `sample_inputs`: a random image preprocessed as its
-infer_cfg.yml says); the time of a run includes copying inputs in and outputs out.
+infer_cfg.yml says); the time of a run includes copying inputs in and outputs out. A restarted
+study that has the same finished runs reuses the saved measurement (`cached_latency`); any
+change times all of them again, together.
 """
+import json
 import os
 import statistics
-from typing import Callable, Dict, List, Mapping
+from typing import Callable, Dict, List, Mapping, Optional
 
 from ..deploy import open_runtime, run_times_ms, sample_inputs
 
@@ -39,3 +42,17 @@ def interleaved_latency_ms(model_dirs: Mapping[str, str], repeats: int = 30, war
             times[key] += run_times_ms(runtime, feeds, repeats=1, warmup=0)
         on_round(done + 1, repeats)
     return {key: statistics.median(values) for key, values in times.items()}
+
+
+def cached_latency(path: str, hashes: Mapping[str, str], repeats: int) -> Optional[Dict]:
+    """The measurement saved in `path` if it timed exactly these runs ({key: config hash})
+    with `repeats` repeats, else None."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            saved = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if isinstance(saved, dict) and saved.get("hashes") == dict(hashes) and \
+            saved.get("repeats") == repeats:
+        return saved
+    return None

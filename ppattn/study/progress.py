@@ -1,16 +1,15 @@
-"""Where a study stands, on one terminal line: "variant 3/14 (eca, seed 1): epoch 12/26, ETA 4 min".
+"""How far a study is, for its status line "variant 3/14 (eca, seed 1): epoch 12/26, ETA 4 min".
 
 The training runs in another process and writes its log to a file; `LogFollower` reads the lines
-added since it last looked and `training_fraction` finds how far training is from ppdet's step
+added since it last looked and `training_position` finds how far training is from ppdet's step
 lines (`Epoch: [11] [ 4/12] ...`, epochs counted from 0) and ppattn's progress lines
-(`train epoch 12/26 step 5/12 ...`). `StatusLine` rewrites one line on a terminal and prints a
-line per change of text elsewhere (a log file or a test's pipe).
+(`train epoch 12/26 step 5/12 ...`). `StudyClock` turns that into the study's ETA.
 """
 import math
 import os
 import re
-import sys
-from typing import Optional, TextIO, Tuple
+import statistics
+from typing import Optional, Tuple
 
 _PPDET_STEP = re.compile(r"Epoch: \[(\d+)\] \[\s*(\d+)/(\d+)\]")
 _PPATTN_STEP = re.compile(r"train epoch (\d+)/\d+ step (\d+)/\d+")
@@ -98,42 +97,22 @@ def minutes(seconds: Optional[float]) -> str:
     return f"{total} min" if total < 60 else f"{total // 60} h {total % 60} min"
 
 
-def terminal() -> TextIO:
-    """A stream on a copy of this process's stdout file descriptor: it keeps writing to the
-    terminal while the study sends stdout to a run's log file (ppattn.study.study.output_to)."""
-    sys.stdout.flush()
-    return os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8", buffering=1)
+class StudyClock:
+    """The study's ETA from the wall time of the runs trained so far in this session (before
+    the first ends: the current run's time so far over its fraction done). `runs_to_do`: the
+    runs not finished when the study started."""
 
+    def __init__(self, runs_to_do: int):
+        self.left, self.durations = runs_to_do, []
 
-class StatusLine:
-    """One status line: rewritten in place on a terminal; elsewhere a new line each time the
-    text before ', ETA' changes. `print` writes a permanent line above it.
+    def eta(self, elapsed: float, fraction: float) -> Optional[float]:
+        typical = statistics.fmean(self.durations) if self.durations else (
+            elapsed / fraction if fraction > 0.05 else None)
+        if typical is None:
+            return None
+        current = typical * (1 - fraction) if not self.durations else max(0.0, typical - elapsed)
+        return current + typical * max(0, self.left - 1)
 
-    stream: where to write; default `terminal()`."""
-
-    def __init__(self, stream: Optional[TextIO] = None):
-        self.stream = stream if stream is not None else terminal()
-        self.tty = self.stream.isatty()
-        self.shown = ""
-
-    def show(self, text: str) -> None:
-        if self.tty:
-            self.stream.write("\r\033[K" + text)
-            self.stream.flush()
-        elif text.split(", ETA")[0] != self.shown.split(", ETA")[0]:
-            self.stream.write(text + "\n")
-            self.stream.flush()
-        self.shown = text
-
-    def print(self, text: str) -> None:
-        if self.tty:
-            self.stream.write("\r\033[K" + text + "\n" + self.shown)
-        else:
-            self.stream.write(text + "\n")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.tty and self.shown:
-            self.stream.write("\r\033[K")
-            self.stream.flush()
-        self.shown = ""
+    def finished(self, seconds: float) -> None:
+        self.durations.append(seconds)
+        self.left -= 1

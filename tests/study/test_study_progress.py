@@ -1,7 +1,5 @@
-"""ppattn.study.progress: training progress from log lines, and the status line."""
-import io
-
-from ppattn.study.progress import StatusLine, TrainingProgress, minutes, training_position
+"""ppattn.study.progress: training progress from log lines, and the study's ETA."""
+from ppattn.study.progress import StudyClock, TrainingProgress, minutes, training_position
 
 PPDET = ("[12/01 15:54:46] ppdet.engine INFO: Epoch: [1] [ 4/12] learning_rate: 0.004920 "
          "loss: 3.158126 eta: 0:01:03")
@@ -34,25 +32,9 @@ def test_minutes():
         ["unknown", "1 s", "59 s", "2 min", "1 h 0 min", "1 h 3 min"]
 
 
-def test_status_line_off_a_terminal_prints_changes_only():
-    stream = io.StringIO()
-    status = StatusLine(stream)
-    status.show("variant 1/4 (eca, seed 0): epoch 1/8, ETA 4 min")
-    status.show("variant 1/4 (eca, seed 0): epoch 1/8, ETA 3 min")
-    status.show("variant 1/4 (eca, seed 0): epoch 2/8, ETA 3 min")
-    status.print("variant 1/4 (eca, seed 0): AP50 0.5")
-    assert stream.getvalue().splitlines() == [
-        "variant 1/4 (eca, seed 0): epoch 1/8, ETA 4 min",
-        "variant 1/4 (eca, seed 0): epoch 2/8, ETA 3 min", "variant 1/4 (eca, seed 0): AP50 0.5"]
-
-
-def test_status_line_on_a_terminal_rewrites_one_line():
-    class Terminal(io.StringIO):
-        def isatty(self):
-            return True
-    stream = Terminal()
-    status = StatusLine(stream)
-    status.show("epoch 1/8")
-    status.show("epoch 2/8")
-    assert stream.getvalue() == "\r\033[Kepoch 1/8\r\033[Kepoch 2/8"
-    assert "\n" not in stream.getvalue()
+def test_clock_projects_the_first_run_then_uses_finished_ones():
+    clock = StudyClock(runs_to_do=3)
+    assert clock.eta(elapsed=1.0, fraction=0.01) is None   # too early to say
+    assert clock.eta(elapsed=30.0, fraction=0.5) == 30.0 + 2 * 60.0
+    clock.finished(80.0)
+    assert clock.eta(elapsed=20.0, fraction=0.2) == 60.0 + 80.0
