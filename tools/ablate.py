@@ -33,7 +33,7 @@ def parse_args():
                              "the first is the baseline")
     chosen.add_argument("--study", metavar="FILE",
                         help="a YAML file mapping variant names to attention keys")
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1],
+    parser.add_argument("--seeds", nargs="+", type=int_in(0), default=[0, 1],
                         help="train every variant once per seed (default: 0 1)")
     parser.add_argument("--nproc", type=int_in(1), default=1,
                         help="training processes per run (paddle.distributed.launch)")

@@ -9,7 +9,8 @@ import math
 import os
 import re
 import statistics
-from typing import Optional, Tuple
+import time
+from typing import Callable, Optional, Tuple
 
 _PPDET_STEP = re.compile(r"Epoch: \[(\d+)\] \[\s*(\d+)/(\d+)\]")
 _PPATTN_STEP = re.compile(r"train epoch (\d+)/\d+ step (\d+)/\d+")
@@ -58,14 +59,16 @@ class LogFollower:
 
 
 class TrainingProgress:
-    """How far one training is, from its log: `epoch` (1-based, the one under way) and
-    `fraction` of all its steps."""
+    """How far one training is, from its log: `epoch` (1-based, the one under way), `fraction`
+    of all its steps, and `remaining_s`, from the pace since the first step seen (start-up
+    and data loading before it do not count)."""
 
-    def __init__(self, log_path: str, epochs: int):
+    def __init__(self, log_path: str, epochs: int, clock: Callable[[], float] = time.monotonic):
         self.follower = LogFollower(log_path)
-        self.epochs = epochs
+        self.epochs, self.clock = epochs, clock
         self.steps_per_epoch = 0
         self.position: Optional[Position] = None
+        self.first: Optional[Tuple[float, float]] = None   # (time, fraction) of the first step
 
     def update(self) -> None:
         for line in self.follower.new_lines():
@@ -73,6 +76,8 @@ class TrainingProgress:
             position = training_position(line, self.steps_per_epoch)
             if position is not None:
                 self.position = position
+        if self.first is None and self.position is not None:
+            self.first = (self.clock(), self.fraction)
 
     @property
     def epoch(self) -> Optional[int]:
@@ -86,6 +91,14 @@ class TrainingProgress:
         return min(1.0, (epoch * self.steps_per_epoch + step) / (self.epochs *
                                                                  self.steps_per_epoch))
 
+    def remaining_s(self) -> Optional[float]:
+        """Seconds until the last step at the pace so far, or None before the pace is known."""
+        if self.first is None:
+            return None
+        since, start = self.clock() - self.first[0], self.first[1]
+        done = self.fraction - start
+        return (1.0 - self.fraction) * since / done if done > 0 and since > 0 else None
+
 
 def minutes(seconds: Optional[float]) -> str:
     """'45 s', '4 min', '1 h 5 min' (rounded up), or 'unknown' for None."""
@@ -98,19 +111,23 @@ def minutes(seconds: Optional[float]) -> str:
 
 
 class StudyClock:
-    """The study's ETA from the wall time of the runs trained so far in this session (before
-    the first ends: the current run's time so far over its fraction done). `runs_to_do`: the
-    runs not finished when the study started."""
+    """The study's ETA: the current run's remaining time plus, for each run still to do, the
+    mean wall time of the runs finished in this session (before the first one ends, the
+    current run's projected total). `runs_to_do`: the runs unfinished when the study began."""
 
     def __init__(self, runs_to_do: int):
         self.left, self.durations = runs_to_do, []
 
-    def eta(self, elapsed: float, fraction: float) -> Optional[float]:
-        typical = statistics.fmean(self.durations) if self.durations else (
-            elapsed / fraction if fraction > 0.05 else None)
-        if typical is None:
+    def eta(self, elapsed: float, remaining: Optional[float]) -> Optional[float]:
+        """Seconds to the study's end, `elapsed` seconds into the current run, whose own
+        `remaining` seconds may be unknown (None); None when nothing is known yet."""
+        if self.durations:
+            typical = statistics.fmean(self.durations)
+            current = remaining if remaining is not None else max(0.0, typical - elapsed)
+        elif remaining is not None:
+            typical, current = elapsed + remaining, remaining
+        else:
             return None
-        current = typical * (1 - fraction) if not self.durations else max(0.0, typical - elapsed)
         return current + typical * max(0, self.left - 1)
 
     def finished(self, seconds: float) -> None:

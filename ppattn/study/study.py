@@ -76,7 +76,7 @@ class Study:
         try:
             resumed = self._train(where, run, clock, started)
             self.status.show(f"{where}: exporting, ETA "
-                             f"{minutes(clock.eta(time.monotonic() - started, 0.95))}")
+                             f"{minutes(clock.eta(time.monotonic() - started, None))}")
             with output_to(os.path.join(run.folder, "export.log")):
                 measured = export_and_count(run.config_path, run.cfg["weights"], run.export_dir)
         except KeyboardInterrupt:
@@ -119,7 +119,7 @@ class Study:
             progress.update()
             epoch = (f"epoch {progress.epoch}/{run.epochs}" if progress.epoch else
                      ("resuming" if resume else "starting"))
-            eta = clock.eta(time.monotonic() - started, progress.fraction)
+            eta = clock.eta(time.monotonic() - started, progress.remaining_s())
             self.status.show(f"{where}: {epoch}, ETA {minutes(eta)}")
         command = train_command(os.path.abspath(run.config_path), run.seed,
                                 os.path.abspath(run.folder), self.plan.nproc,

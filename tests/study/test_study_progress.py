@@ -1,4 +1,6 @@
 """ppattn.study.progress: training progress from log lines, and the study's ETA."""
+import pytest
+
 from ppattn.study.progress import StudyClock, TrainingProgress, minutes, training_position
 
 PPDET = ("[12/01 15:54:46] ppdet.engine INFO: Epoch: [1] [ 4/12] learning_rate: 0.004920 "
@@ -32,9 +34,23 @@ def test_minutes():
         ["unknown", "1 s", "59 s", "2 min", "1 h 0 min", "1 h 3 min"]
 
 
+def test_remaining_time_follows_the_pace_since_the_first_step(tmp_path):
+    now = [100.0]
+    log = tmp_path / "train.log"
+    progress = TrainingProgress(str(log), epochs=2, clock=lambda: now[0])
+    log.write_text(PPDET.replace("[1] [ 4/12]", "[0] [ 2/12]") + "\n")   # 3 of 24 steps
+    progress.update()
+    assert progress.remaining_s() is None            # no pace yet
+    now[0] = 130.0
+    log.write_text(log.read_text() + PPDET.replace("[1] [ 4/12]", "[0] [ 8/12]") + "\n")
+    progress.update()                                # 6 steps in 30 s, 15 to go
+    assert progress.remaining_s() == pytest.approx(75.0)
+
+
 def test_clock_projects_the_first_run_then_uses_finished_ones():
     clock = StudyClock(runs_to_do=3)
-    assert clock.eta(elapsed=1.0, fraction=0.01) is None   # too early to say
-    assert clock.eta(elapsed=30.0, fraction=0.5) == 30.0 + 2 * 60.0
+    assert clock.eta(elapsed=10.0, remaining=None) is None
+    assert clock.eta(elapsed=30.0, remaining=30.0) == 30.0 + 2 * 60.0
     clock.finished(80.0)
-    assert clock.eta(elapsed=20.0, fraction=0.2) == 60.0 + 80.0
+    assert clock.eta(elapsed=20.0, remaining=50.0) == 50.0 + 80.0
+    assert clock.eta(elapsed=20.0, remaining=None) == 60.0 + 80.0

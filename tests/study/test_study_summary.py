@@ -8,8 +8,9 @@ from ppattn.study.summary import BASELINE, BETTER, UNKNOWN, WITHIN_NOISE, WORSE,
 
 
 def _run(variant, seed, ap50, latency=10.0, params=1000, status="done", error=None):
-    return {"variant": variant, "seed": seed, "status": status, "AP50": ap50, "AP": None if ap50 is None else ap50 / 2,
-            "latency_ms": latency, "params": params, "flops": 2 * params, "error": error}
+    return {"variant": variant, "seed": seed, "status": status, "AP50": ap50,
+            "AP": None if ap50 is None else ap50 / 2, "latency_ms": latency, "params": params,
+            "flops": 2 * params, "error": error}
 
 
 def test_mean_and_sample_spread_by_hand():
