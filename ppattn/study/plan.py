@@ -2,19 +2,20 @@
 variant's whole config checked before anything trains."""
 import contextlib
 import os
-from typing import Dict, List, NamedTuple, Sequence
+from typing import Dict, List, Mapping, NamedTuple, Sequence
 
 from ..engine import load_config
 from ..engine.checks import check_config
-from .config_files import read_merged, write_config
+from .config_files import merge_into, read_merged, write_config
 from .runs import Run
 from .variants import Variant, apply_variant
 
 
 class StudyPlan(NamedTuple):
-    """What a study runs: `variants` (the first is the baseline) of the base `config`, each
-    trained once per seed in `nproc` processes, into `output_dir`; each exported model timed
-    `latency_repeats` times on `cpu_threads` threads."""
+    """What a study runs: `variants` (the first is the baseline) of the base `config` with
+    `overrides` (nested, as -o gives them) merged in, each trained once per seed in `nproc`
+    processes, into `output_dir`; each exported model timed `latency_repeats` times on
+    `cpu_threads` threads."""
     config: str
     variants: Sequence[Variant]
     seeds: Sequence[int]
@@ -22,6 +23,7 @@ class StudyPlan(NamedTuple):
     nproc: int = 1
     latency_repeats: int = 30
     cpu_threads: int = 1
+    overrides: Mapping = {}
 
 
 def run_header(plan: StudyPlan, variant: Variant, run: Run) -> str:
@@ -41,8 +43,10 @@ def check_variant(cfg: Dict, name: str, folder: str) -> None:
     path = write_config(cfg, os.path.join(folder, f"{name}.yml"))
     try:
         check_config(load_config(path), ["TrainDataset", "EvalDataset"])
-    except ValueError as error:
-        raise type(error)(f"variant {name!r}: {error}") from error
+    except ValueError as error:  # check_config names the file, which is named after the variant
+        message = str(error)
+        message = message[len(name) + 2:] if message.startswith(f"{name}: ") else message
+        raise type(error)(f"variant {name!r}: {message}") from error
     finally:
         os.remove(path)
 
@@ -50,7 +54,7 @@ def check_variant(cfg: Dict, name: str, folder: str) -> None:
 def plan_runs(plan: StudyPlan) -> List[Run]:
     """Every run of the study, variants in order and seeds within each; each variant's config
     is checked first (a ValueError names the variant and every problem)."""
-    base = read_merged(plan.config)
+    base = merge_into(read_merged(plan.config), plan.overrides)
     checks = os.path.join(plan.output_dir, ".checks")
     runs = []
     for variant in plan.variants:

@@ -88,8 +88,8 @@ def markdown(rows: Sequence[Mapping], meta: Mapping) -> str:
         f"standard deviation over seeds. A difference to {baseline} is called better or worse "
         f"only when it is larger than the seed spread of both; otherwise it is '{WITHIN_NOISE}' "
         f"and is no gain. With one seed the verdict is '{UNKNOWN}'.",
-        f"Better than {baseline}: {', '.join(gains) or 'none'}. "
-        f"Worse: {', '.join(losses) or 'none'}.", "",
+        f"Better than {baseline} beyond the noise: {', '.join(gains) or 'no variant'}. "
+        f"Worse beyond the noise: {', '.join(losses) or 'no variant'}.", "",
         f"Parameters and FLOPs (conv and linear layers plus each attention block's own count, "
         f"at the exported input size) with their ratio to {baseline}. Latency: the exported "
         f"model in Paddle Inference (oneDNN fused), {meta.get('cpu_threads', 1)} thread, median "
