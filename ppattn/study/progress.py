@@ -41,7 +41,8 @@ def steps_per_epoch_in(line: str) -> Optional[int]:
 
 
 class LogFollower:
-    """Reads the complete lines appended to a file since the last `new_lines` call."""
+    """Reads the complete lines appended to a file since the last `new_lines` call; a file
+    that shrank (written again from the start) is read from its start."""
 
     def __init__(self, path: str):
         self.path, self.offset, self.partial = path, 0, ""
@@ -49,6 +50,8 @@ class LogFollower:
     def new_lines(self):
         if not os.path.isfile(self.path):
             return []
+        if os.path.getsize(self.path) < self.offset:
+            self.offset, self.partial = 0, ""
         with open(self.path, encoding="utf-8", errors="replace") as f:
             f.seek(self.offset)
             text = f.read()

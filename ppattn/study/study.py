@@ -29,6 +29,7 @@ from .summary import summarize
 from .training import TrainingError, run_training, stale_trainings, train_command
 
 LATENCY_FILE = "latency.json"
+LAUNCH_LOGS = "launch_log"
 STALE_GRACE_S = 15
 
 
@@ -113,7 +114,7 @@ class Study:
         if run.final_metrics() is not None:
             return None
         resume = run.resume_point()
-        progress = TrainingProgress(run.log_path, run.epochs)
+        progress = TrainingProgress(self._progress_log(run), run.epochs)
 
         def poll():
             progress.update()
@@ -123,13 +124,21 @@ class Study:
             self.status.show(f"{where}: {epoch}, ETA {minutes(eta)}")
         command = train_command(os.path.abspath(run.config_path), run.seed,
                                 os.path.abspath(run.folder), self.plan.nproc,
-                                resume=os.path.abspath(resume) if resume else None)
+                                resume=os.path.abspath(resume) if resume else None,
+                                log_dir=os.path.abspath(os.path.join(run.folder, LAUNCH_LOGS)))
         run_training(command, run.log_path, poll)
         if run.final_metrics() is None:
             raise TrainingError(f"training ended without evaluating its last epoch "
                                 f"({run.epochs - 1}) and saving model_final (log: "
                                 f"{run.log_path})")
         return resume
+
+    def _progress_log(self, run: Run) -> str:
+        """The log that shows the training's steps first: rank 0's own log with several
+        processes (paddle's launcher copies it to its output only now and then)."""
+        if self.plan.nproc > 1:
+            return os.path.join(run.folder, LAUNCH_LOGS, "workerlog.0")
+        return run.log_path
 
     def _latency(self, states: Sequence[Dict]) -> Dict:
         """{'ms': {'variant/seed': median ms}, 'machine': ...} for every finished run, timed
@@ -142,13 +151,13 @@ class Study:
         cached = cached_latency(path, hashes, self.plan.latency_repeats)
         if cached is not None:
             return cached
-        self.status.show(f"latency: {len(done)} exported models, taking turns")
+        self.status.show(f"latency: {len(done)} exported model(s), taking turns")
         with output_to(os.path.join(self.plan.output_dir, "latency.log")):
             ms = interleaved_latency_ms(
                 {key: state["export"] for key, state in done.items()},
                 self.plan.latency_repeats, cpu_threads=self.plan.cpu_threads,
                 on_round=lambda r, n: self.status.show(f"latency: round {r}/{n} over "
-                                                       f"{len(done)} models"))
+                                                       f"{len(done)} model(s)"))
         measured = {"hashes": hashes, "repeats": self.plan.latency_repeats, "ms": ms,
                     "machine": machine_info(self.plan.cpu_threads)}
         write_json_atomically(measured, path)
