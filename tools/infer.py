@@ -34,7 +34,7 @@ def parse_args():
                         help="also save the boxes as JSON (bbox.json)")
     parser.add_argument("--model_dir", default=None,
                         help="an exported model folder: run it with Paddle Inference, no -c")
-    parser.add_argument("--onednn", default="fused", choices=ONEDNN_MODES,
+    parser.add_argument("--onednn", default="auto", choices=ONEDNN_MODES,
                         help="with --model_dir: oneDNN mode (see ppattn.deploy.paddle_inference)")
     parser.add_argument("--cpu_threads", type=int_in(1), default=1, help="with --model_dir")
     args = parser.parse_args()

@@ -6,7 +6,8 @@
   runtime, sorted detections (`DeployPredictor`);
 - `onnx_export`: paddle2onnx conversion, checked and run once;
 - `compare`: whether two runs of one detector agree (matching detections, PASS/FAIL);
-- `latency`: median run times of the runtimes.
+- `latency`: median run times of the runtimes;
+- `upsampling`: nearest upsampling traced without `interpolate`, so oneDNN can place the graph.
 
 (`ppattn.engine.predict` is the other side: the dygraph model through ppdet's Trainer.)
 ONNX needs the `export` extra (paddle2onnx, onnx, onnxruntime).
@@ -42,11 +43,16 @@ from .compare import Comparison, compare_outputs, compare_runtimes, has_nms, mat
 from .latency import CPU_CONFIGS, latency_table, median_latency_ms, run_times_ms
 from .onnx_export import convert_to_onnx, decompose_hardsigmoid, float32_interp_scales, \
     onnx_operators, require
+from .paddle_inference import ONEDNN_MODES, onednn_mode_of
 from .predictor import DeployPredictor, preprocess, read_infer_cfg, sort_detections
 from .runtimes import RUNTIMES, OnnxRuntime, PaddleRuntime, open_runtime
+from .upsampling import interpolate_free_upsampling
 
-__all__ = ["CPU_CONFIGS", "Comparison", "DeployPredictor", "OnnxRuntime", "PaddleRuntime",
+__all__ = ["CPU_CONFIGS", "Comparison", "DeployPredictor", "ONEDNN_MODES", "OnnxRuntime",
+           "PaddleRuntime",
            "RUNTIMES", "compare_outputs", "compare_runtimes", "convert_to_onnx",
-           "decompose_hardsigmoid", "float32_interp_scales", "has_nms", "latency_table",
-           "match_detections", "median_latency_ms", "onnx_operators", "open_runtime", "preprocess",
+           "decompose_hardsigmoid", "float32_interp_scales", "has_nms",
+           "interpolate_free_upsampling", "latency_table",
+           "match_detections", "median_latency_ms", "onednn_mode_of", "onnx_operators", "open_runtime",
+           "preprocess",
            "read_infer_cfg", "require", "run_times_ms", "sample_inputs", "sort_detections"]

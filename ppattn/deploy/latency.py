@@ -39,7 +39,8 @@ def median_latency_ms(model_dir: str, feeds: Dict[str, np.ndarray], runtime: str
 
 # (label, runtime, Paddle's oneDNN mode) for every CPU configuration we compare
 CPU_CONFIGS = (("paddle onednn=off", "paddle", "off"), ("paddle onednn=on", "paddle", "on"),
-               ("paddle onednn=fused", "paddle", "fused"), ("onnxruntime", "onnx", None))
+               ("paddle onednn=fused", "paddle", "fused"),
+               ("paddle onednn=placed", "paddle", "placed"), ("onnxruntime", "onnx", None))
 
 
 def _open_and_warm(model_dir, feeds, runtime, onednn, cpu_threads, warmup):
@@ -51,7 +52,7 @@ def _open_and_warm(model_dir, feeds, runtime, onednn, cpu_threads, warmup):
 def latency_table(model_dir: str, feeds: Dict[str, np.ndarray], cpu_threads: int = 1,
                   repeats: int = 20, warmup: int = 3) -> Dict[str, Union[float, str]]:
     """Median ms per run for each of `CPU_CONFIGS`; a configuration that cannot run the model
-    (oneDNN 'on' with interpolate, Paddle 3.3.1) gets its error message instead.
+    (oneDNN 'on' or 'placed' with interpolate, Paddle 3.3.1) gets its error message instead.
 
     The configurations take turns, one run each per round, so that load from other processes
     on a shared machine slows them alike instead of whichever happened to run at the time.

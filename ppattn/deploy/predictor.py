@@ -95,7 +95,7 @@ class DeployPredictor:
         model_dir: the folder tools/export_model.py wrote (and tools/export_onnx.py added to).
         runtime: 'paddle' (Paddle Inference) or 'onnx' (ONNX Runtime).
         cpu_threads: intra-op threads.
-        onednn: Paddle Inference's oneDNN mode, "fused" when None; see
+        onednn: Paddle Inference's oneDNN mode, "auto" when None; see
             `ppattn.deploy.paddle_inference.create_predictor`.
     """
 

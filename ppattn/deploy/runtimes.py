@@ -17,10 +17,11 @@ RUNTIMES = ("paddle", "onnx")
 class PaddleRuntime:
     """Paddle Inference on `model_dir`/model.json + model.pdiparams.
 
-    onednn: "fused" (default), "off" or "on"; see `ppattn.deploy.paddle_inference.create_predictor`.
+    onednn: "auto" (default), "placed", "fused", "off" or "on"; see
+    `ppattn.deploy.paddle_inference.create_predictor`.
     """
 
-    def __init__(self, model_dir: str, cpu_threads: int = 1, onednn: str = "fused"):
+    def __init__(self, model_dir: str, cpu_threads: int = 1, onednn: str = "auto"):
         self.predictor = create_predictor(os.path.join(model_dir, "model"), onednn=onednn,
                                           cpu_threads=cpu_threads)
         self.input_names: List[str] = self.predictor.get_input_names()
@@ -54,7 +55,7 @@ def open_runtime(model_dir: str, runtime: str = "paddle", cpu_threads: int = 1,
     """Open the exported model in `model_dir` with `runtime` ('paddle' or 'onnx').
 
     onednn: Paddle Inference's oneDNN mode (see `ppattn.deploy.paddle_inference.create_predictor`);
-    None is "fused" for Paddle; ONNX Runtime has no such option and refuses one.
+    None is "auto" for Paddle; ONNX Runtime has no such option and refuses one.
     """
     if runtime == "paddle":
         if onednn is None:

@@ -61,7 +61,7 @@ def check_infer_cfg(model_dir: str) -> None:
 
 
 def detect_images(model_dir: str, images: Sequence[str], output_dir: str,
-                  threshold: Optional[float] = None, onednn: str = "fused",
+                  threshold: Optional[float] = None, onednn: str = "auto",
                   cpu_threads: int = 1) -> List[Dict]:
     """Detect in every image file with Paddle Inference (oneDNN mode `onednn`, see
     `ppattn.deploy.paddle_inference.create_predictor`); save a picture with boxes for each in `output_dir`.

@@ -52,13 +52,18 @@ def _dtype_name(dtype) -> str:
 def spatial_mean(x: paddle.Tensor) -> paddle.Tensor:
     """Mean over H and W, accumulated in float32 so half-precision inputs keep their precision.
 
+    Computed as a global average pool, not `x.mean(axis=[2, 3])`: the same values, but Paddle
+    3.3's CPU forward + backward of the mean is 6-9x slower (15.6 ms against 1.9 ms for
+    8x96x32x32), and Paddle Inference runs the mean with oneDNN's reference reduction on the
+    channels-last tensors its convs leave (40 ms for 1x48x160x160, 1.2x PP-YOLOE-s's whole time
+    with SE at every stage), where the pool has a fast kernel.
     The pooled vectors stay 2-D through the excitation (`pointwise`, the gate): one matrix product
     per FC instead of a conv on 1x1 maps.
 
     Shape: [N, C, H, W] -> [N, C], in the dtype of `x`.
     """
     half = x.dtype in (paddle.float16, paddle.bfloat16)
-    pooled = (x.astype("float32") if half else x).mean(axis=[2, 3])
+    pooled = F.adaptive_avg_pool2d(x.astype("float32") if half else x, 1).flatten(1)
     return pooled.astype(x.dtype) if half else pooled
 
 
@@ -93,8 +98,31 @@ def pointwise(conv: nn.Conv2D, pooled: paddle.Tensor) -> paddle.Tensor:
     Shape: [N, C_in] -> [N, C_out]
     """
     weight = conv.weight.reshape([conv.weight.shape[0], -1])
-    y = paddle.matmul(pooled, weight, transpose_y=True)
+    y = _matmul_transposed(pooled, weight)
     return y if conv.bias is None else y + conv.bias
+
+
+def dense(linear: nn.Linear, x: paddle.Tensor) -> paddle.Tensor:
+    """`linear(x)` for [N, in] inputs, with an inner dimension of 1 as in `pointwise`.
+
+    Shape: [N, in_features] -> [N, out_features]
+    """
+    if linear.weight.shape[0] != 1:   # Paddle's Linear weight is [in_features, out_features]
+        return linear(x)
+    y = x * linear.weight
+    return y if linear.bias is None else y + linear.bias
+
+
+def _matmul_transposed(x: paddle.Tensor, weight: paddle.Tensor) -> paddle.Tensor:
+    """x @ weight.T for [N, K] x and [M, K] weight.
+
+    An inner dimension K of 1 (a bottleneck of width 1) is an outer product, done as a broadcast
+    multiply: the same values, and no K=1 matrix product for Paddle Inference to hand to oneDNN,
+    whose fused K=1 matmul gave wrong values on AVX-512 CPUs (ppattn.deploy.paddle_inference).
+    """
+    if weight.shape[1] == 1:
+        return x * weight.reshape([1, -1])
+    return paddle.matmul(x, weight, transpose_y=True)
 
 
 def channel_scale(x: paddle.Tensor, gate: paddle.Tensor) -> paddle.Tensor:

@@ -4,7 +4,7 @@ from typing import Dict, Optional, Sequence
 import paddle
 import paddle.nn as nn
 
-from .common import Activation, check_input, check_positive, get_activation, pointwise, \
+from .common import Activation, check_input, check_positive, dense, get_activation, pointwise, \
     spatial_mean
 from .flop_count import conv_flops, linear_flops, numel
 from .protocol import AttentionBlock, open_gate
@@ -61,7 +61,7 @@ class SELayer(AttentionBlock):
         if self.fc_kind == "conv":
             excitation = pointwise(self.fc2, self.act(pointwise(self.fc1, pooled)))
         else:
-            excitation = self.extract(self.act(self.squeeze(pooled)))
+            excitation = dense(self.extract, self.act(dense(self.squeeze, pooled)))
         return self.gate(excitation).reshape([0, -1, 1, 1])
 
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:

@@ -11,8 +11,9 @@ import paddle
 import pytest
 from paddle.static import InputSpec
 
-from ppattn import GatherExcite
-from ppattn.deploy.paddle_inference import FUSED_DELETED_PASSES, create_predictor, run_predictor
+from ppattn import GatherExcite, SELayer
+from ppattn.deploy.paddle_inference import FUSED_DELETED_PASSES, PLACED_DELETED_PASSES, \
+    auto_onednn_mode, create_predictor, run_predictor
 
 CHANNELS = 64
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -32,6 +33,8 @@ FUSED_PASSES = {
     "replace_fetch_with_shadow_output_pass", "shuffle_channel_detect_pass",
     "softplus_activation_fuse_pass", "squeeze_transpose_onednn_fuse_pass",
 }
+# "placed" runs these and the placement pass, nothing more
+PLACED_PASSES = FUSED_PASSES | {"onednn_placement_pass"}
 # the files holding the tests marked paddle_inference
 PARITY_TEST_FILES = ["tests/layers/test_every_block.py", "tests/deploy/test_paddle_inference.py",
                      "tests/deploy/test_predictor.py", "tests/engine/test_export_model.py"]
@@ -41,7 +44,7 @@ import sys
 import paddle.inference
 paddle.inference.Config.disable_glog_info = lambda self: None
 from ppattn.deploy.paddle_inference import create_predictor
-create_predictor(sys.argv[1], onednn="fused")
+create_predictor(sys.argv[1], onednn=sys.argv[2])
 """
 
 
@@ -59,6 +62,18 @@ def gather_excite(tmp_path_factory) -> str:
     return prefix
 
 
+@pytest.fixture(scope="module")
+def squeeze_excite(tmp_path_factory) -> str:
+    """SELayer(64) saved with dynamic H, W: a graph the placement pass can place."""
+    prefix = str(tmp_path_factory.mktemp("se") / "model")
+    paddle.seed(7)
+    block = SELayer(CHANNELS)
+    block.eval()
+    spec = [InputSpec([None, CHANNELS, None, None], "float32", name="x")]
+    paddle.jit.save(paddle.jit.to_static(block, input_spec=spec, full_graph=True), prefix)
+    return prefix
+
+
 @pytest.mark.paddle_inference
 def test_fused_onednn_runs_interpolate_and_matches_onednn_off(gather_excite):
     x = np.random.rand(2, CHANNELS, 13, 11).astype("float32")
@@ -69,8 +84,22 @@ def test_fused_onednn_runs_interpolate_and_matches_onednn_off(gather_excite):
 
 
 def test_unknown_onednn_mode_is_named(gather_excite):
-    with pytest.raises(ValueError, match="unknown oneDNN mode 'auto'; known: fused, off, on"):
-        create_predictor(gather_excite, onednn="auto")
+    with pytest.raises(ValueError,
+                       match="unknown oneDNN mode 'fast'; known: auto, placed, fused, off, on"):
+        create_predictor(gather_excite, onednn="fast")
+
+
+def test_auto_places_a_graph_unless_it_holds_interpolate(gather_excite, squeeze_excite):
+    assert auto_onednn_mode(squeeze_excite + ".json") == "placed"
+    assert auto_onednn_mode(gather_excite + ".json") == "fused"
+
+
+@pytest.mark.paddle_inference
+def test_placed_onednn_matches_onednn_off(squeeze_excite):
+    x = np.random.rand(3, CHANNELS, 9, 14).astype("float32")
+    (want,) = run_predictor(create_predictor(squeeze_excite, onednn="off"), x)
+    (got,) = run_predictor(create_predictor(squeeze_excite, onednn="placed"), x)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
 
 def test_missing_exported_model_names_the_file(tmp_path):
@@ -84,15 +113,18 @@ def test_predictor_rejects_wrong_input_count(gather_excite):
         run_predictor(create_predictor(gather_excite), x, x)
 
 
-def test_fused_mode_runs_only_passes_checked_on_both_instruction_sets(gather_excite):
-    child = subprocess.run([sys.executable, "-c", _LIST_PASSES, gather_excite], cwd=ROOT,
+@pytest.mark.parametrize("mode, deleted_passes, checked_passes", [
+    ("fused", FUSED_DELETED_PASSES, FUSED_PASSES), ("placed", PLACED_DELETED_PASSES, PLACED_PASSES)])
+def test_mode_runs_only_passes_checked_on_both_instruction_sets(
+        mode, deleted_passes, checked_passes, squeeze_excite):
+    child = subprocess.run([sys.executable, "-c", _LIST_PASSES, squeeze_excite, mode], cwd=ROOT,
                            capture_output=True, text=True, timeout=300)
     assert child.returncode == 0, child.stderr[-3000:]
     ran = set(re.findall(r"Running PIR pass \[(\w+)\]", child.stderr))
-    deleted = ran & set(FUSED_DELETED_PASSES)
+    deleted = ran & set(deleted_passes)
     assert not deleted, f"deleted passes ran: {sorted(deleted)}"
-    assert ran == FUSED_PASSES, (f"passes not checked yet: {sorted(ran - FUSED_PASSES)}; "
-                                 f"no longer run: {sorted(FUSED_PASSES - ran)}")
+    assert ran == checked_passes, (f"passes not checked yet: {sorted(ran - checked_passes)}; "
+                                   f"no longer run: {sorted(checked_passes - ran)}")
 
 
 def _has_avx512() -> bool:
