@@ -6,6 +6,13 @@
 
 Models are built from configs/ (each block's config next to the stock one). Writes
 benchmark.md, benchmark.json and benchmark.png to --output_dir and prints the table.
+
+    python tools/benchmark.py --deployment        # exported detectors in Paddle Inference and
+                                                  # ONNX Runtime, 1 and 2 threads (~10 min)
+
+--deployment exports PP-YOLOE-s at 640 (without NMS) for each of --deploy_variants and the demo
+detector at 128 px (with NMS), times every variant x runtime x threads interleaved, and writes
+deployment.md and deployment.json instead.
 """
 import argparse
 import os
@@ -35,11 +42,40 @@ def parse_args():
     parser.add_argument("--model_warmup", type=int, default=2)
     parser.add_argument("--devices", nargs="+", choices=["cpu", "gpu"],
                         help="default: cpu, and gpu when one is present")
+    parser.add_argument("--deployment", action="store_true",
+                        help="time exported detectors in the deployment runtimes instead")
+    parser.add_argument("--deploy_models", nargs="+", default=["ppyoloe_s", "demo"],
+                        choices=["ppyoloe_s", "demo"])
+    parser.add_argument("--deploy_variants", nargs="+", default=["none", "stock", "eca", "se", "ge"],
+                        help="PP-YOLOE-s variants (configs/ppyoloe/ppyoloe_crn_s_<name>_300e_coco.yml; "
+                             "stock is ESE)")
+    parser.add_argument("--deploy_threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--deploy_rounds", type=int, default=10)
     return parser.parse_args()
+
+
+def deployment(args) -> None:
+    os.environ["OMP_NUM_THREADS"] = str(max(args.deploy_threads))
+    from ppattn.console import quiet_known_noise
+    quiet_known_noise()
+    import ppattn.detection  # noqa: F401  (registers what the configs name)
+    from ppattn.benchmark.deployment import DeployPlan, run_deployment
+    from ppattn.benchmark.deployment_report import deployment_markdown, write_deployment
+
+    plan = DeployPlan(models=tuple(args.deploy_models), variants=tuple(args.deploy_variants),
+                      threads=tuple(args.deploy_threads), rounds=args.deploy_rounds,
+                      work_dir=os.path.join(args.output_dir, "deployment"))
+    result = run_deployment(plan)
+    paths = write_deployment(result, args.output_dir)
+    print(deployment_markdown(result))
+    print("wrote " + ", ".join(paths.values()))
 
 
 def main() -> None:
     args = parse_args()
+    if args.deployment:
+        deployment(args)
+        return
     # OpenMP reads this once, when Paddle loads, so set it before importing Paddle
     os.environ["OMP_NUM_THREADS"] = str(args.threads)
     import ppattn

@@ -10,7 +10,10 @@ excused in two cases only, both consequences of near-ties:
 - a tie swap: the other run has a leftover row of the same class and a score within
   `score_atol` (NMS kept the other one of two tied, overlapping boxes);
 - the cut: the row's score is within `score_atol` of the lowest score each run kept
-  (keep_top_k or the score threshold cut between tied rows).
+  (keep_top_k or the score threshold cut between tied rows). When the other run kept nothing,
+  its cut lay at or above this run's lowest score: an untrained head scores every anchor at its
+  prior, 0.01, which is also the score threshold, and a rounding difference of 1e-9 keeps all
+  of them in one run and none in the other.
 Any other leftover row is a mismatch, and one mismatch fails the comparison.
 
 Without NMS (exported with `exclude_nms=True`) the outputs are dense boxes and scores and are
@@ -90,7 +93,7 @@ def _unexcused(rows: np.ndarray, left: List[int], other: np.ndarray, other_left:
                score_atol: float) -> int:
     """How many leftover rows are neither a tie swap nor at the cut (see the module docstring)."""
     lowest = rows[:, 1].min() if len(rows) else 0.0
-    other_lowest = other[:, 1].min() if len(other) else np.inf
+    other_lowest = other[:, 1].min() if len(other) else lowest
     count = 0
     for i in left:
         score = rows[i, 1]

@@ -59,6 +59,19 @@ def test_a_missing_detection_fails_unless_it_sits_at_the_cut():
     assert result.passed and result.differences["excused"] == 2
 
 
+def test_rows_tied_at_the_threshold_are_excused_when_the_other_run_kept_none():
+    # an untrained head: every anchor scores the prior, 0.01, the NMS threshold; one run's
+    # rounding keeps all of them, the other's none
+    tied = np.array([[0, 0.0100001, 0, 0, 10, 10], [0, 0.01000008, 20, 20, 40, 40]], np.float32)
+    none = np.zeros([0, 6], np.float32)
+    result = compare_outputs([none, np.array([0])], [tied, np.array([2])])
+    assert result.passed and result.differences["excused"] == 2
+    # rows spread above the lowest are not at the cut: losing them all is a mismatch
+    spread = np.array([[0, 0.9, 0, 0, 10, 10], [0, 0.0100001, 20, 20, 40, 40]], np.float32)
+    result = compare_outputs([none, np.array([0])], [spread, np.array([2])])
+    assert not result.passed and result.differences["mismatched"] == 1
+
+
 def test_tied_boxes_swapped_by_nms_are_excused():
     # two overlapping boxes of one class scored within 1e-7: each run's NMS kept another one
     a = np.array([[0, 0.7, 0, 0, 10, 10], [0, 0.3, 30, 30, 40, 40]], np.float32)
