@@ -84,7 +84,8 @@ def create_predictor(model_prefix: str, onednn: str = "auto",
             rounding on AVX2 and AVX-512 CPUs (tests/deploy/test_paddle_inference.py checks both).
         "off": no oneDNN. Runs every graph.
         "on": Paddle's own CPU setup, unchanged. Paddle 3.3.1 fails on every graph that
-            contains `F.interpolate` (GatherExcite with an extent, every detector neck) with
+            contains `F.interpolate` (GatherExcite with an extent; detector necks unless
+            exported by ppattn) with
             ``ConvertPirAttribute2RuntimeAttribute not support
             [pir::ArrayAttribute<pir::DoubleAttribute>]``, raised by the placement pass, and it
             keeps the matmul fusion that is wrong on AVX-512. Not verified by ppattn.
