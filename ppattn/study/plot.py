@@ -51,8 +51,11 @@ def study_figure(rows: Sequence[Mapping], title: str = "") -> Figure:
                     textcoords="offset points", fontsize=9, zorder=3)
     front = sorted((r for r in shown if r["pareto"]), key=lambda r: r["latency_ms"]["mean"])
     if front:
-        ax.step([r["latency_ms"]["mean"] for r in front], [r["AP50"]["mean"] for r in front],
-                where="post", color=FRONT_COLOUR, linewidth=1.5, label="Pareto front", zorder=0)
+        xs, ys = [r["latency_ms"]["mean"] for r in front], [r["AP50"]["mean"] for r in front]
+        ax.step(xs, ys, where="post", color=FRONT_COLOUR, linewidth=1.5, label="Pareto front",
+                zorder=0)
+        ax.scatter(xs, ys, s=[a * 1.8 + 60 for r, a in zip(shown, areas) if r in front],
+                   facecolors="none", edgecolors=FRONT_COLOUR, linewidths=2, zorder=3)
     if rows[0] in shown:
         ax.axhline(rows[0]["AP50"]["mean"], color=BASELINE_COLOUR, linestyle="--",
                    linewidth=1, label=f"baseline ({baseline}) AP50")

@@ -72,15 +72,15 @@ def error_summary(path: str) -> str:
     return tail[-1] if tail else "no output"
 
 
-def run_training(command: List[str], log_path: str, on_poll: Callable[[], None] = lambda: None,
-                 env: Optional[dict] = None) -> float:
+def run_training(command: List[str], log_path: str,
+                 on_poll: Callable[[], None] = lambda: None) -> float:
     """Run `command` with its output in `log_path`, calling `on_poll` about every second;
     return the seconds it took. Raises TrainingError (with the log's gist) when it fails, and
     stops the child before passing on a KeyboardInterrupt."""
     os.makedirs(os.path.dirname(os.path.abspath(log_path)), exist_ok=True)
     start = time.monotonic()
-    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
-           **(env or {})}
+    # one intra-op thread per process, as tools/run_demo.sh trains, unless the user says more
+    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
     with open(log_path, "a", encoding="utf-8") as log:
         log.write(f"$ {' '.join(command)}\n")
         log.flush()

@@ -1,9 +1,9 @@
-"""tools/ablate.py end to end on a tiny study (none, eca, se; seed 0; 2 epochs of 4 steps):
+"""tools/ablate.py end to end on a tiny study (none, se; seed 0; 2 epochs of 4 steps):
 
 1. the first run of the command, during which the test kills se's training process (a crash of
-   one variant): none and eca complete, se is reported failed with its error;
-2. the same command again: none and eca are skipped, se is tried again, and the test kills the
-   study with SIGKILL once se's first snapshot is written;
+   one variant): none completes, se is reported failed with its error;
+2. the same command again: none is skipped, se is tried again, and the test kills the study
+   with SIGKILL once se's first snapshot is written;
 3. the same command again: se resumes from that snapshot and the study completes.
 
 The phases share one module-scoped fixture; each test checks one behaviour of it.
@@ -24,7 +24,7 @@ from ppattn.study.training import stale_trainings
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TOOL = os.path.join(ROOT, "tools", "ablate.py")
 STUDY_CONFIG = os.path.join(ROOT, "configs/demo/ppyoloe_crn_t_shapes_study.yml")
-VARIANTS = ("none", "eca", "se")
+VARIANTS = ("none", "se")
 TIMEOUT_S = 240
 
 
@@ -87,8 +87,11 @@ def study(tmp_path_factory):
         os.kill(pid, signal.SIGKILL)          # se crashes; the study goes on
     first_result = _finish(first)
     after_first = {v: _state(out, v) for v in VARIANTS}
-    mtimes = {v: os.path.getmtime(os.path.join(out, v, "seed0", "run.json"))
-              for v in ("none", "eca")}
+    with open(os.path.join(out, "study.md")) as f:
+        first_table = f.read()
+    with open(os.path.join(out, "study.json")) as f:
+        first_rows = json.load(f)["variants"]
+    mtimes = {"none": os.path.getmtime(os.path.join(out, "none", "seed0", "run.json"))}
 
     second = _start(config, out)
     checkpoints = os.path.join(out, "se", "seed0", "se")
@@ -102,6 +105,7 @@ def study(tmp_path_factory):
 
     third_result = _finish(_start(config, out))
     return {"out": out, "first": first_result, "after_first": after_first,
+            "first_table": first_table, "first_rows": first_rows,
             "second": second_result, "third": third_result, "mtimes": mtimes,
             "left_running": left_running}
 
@@ -110,26 +114,26 @@ def test_first_run_completes_the_others_when_one_variant_crashes(study):
     code, output = study["first"]
     assert code == 0, output
     states = study["after_first"]
-    assert states["none"]["status"] == states["eca"]["status"] == "done"
+    assert states["none"]["status"] == "done"
     assert states["se"]["status"] == "failed"
     assert "tools/train.py exited with status -9" in states["se"]["error"]
-    assert "variant 3/3 (se, seed 0): FAILED" in output
+    assert "variant 2/2 (se, seed 0): FAILED" in output
 
 
 def test_failed_variant_is_in_the_table_with_its_error(study):
-    code, output = study["first"]
-    assert code == 0, output
-    with open(os.path.join(study["out"], "study.json")) as f:
-        first_rows = json.load(f)["variants"]
-    # study.json is rewritten by the third phase; the first one's error lives in its state
-    assert study["after_first"]["se"]["error"].startswith("TrainingError")
-    assert [row["variant"] for row in first_rows] == list(VARIANTS)
+    rows = {row["variant"]: row for row in study["first_rows"]}
+    assert [rows[v]["status"] for v in VARIANTS] == ["done", "failed"]
+    assert rows["se"]["failed"]["0"].startswith("TrainingError: tools/train.py exited with "
+                                                "status -9")
+    se_line = next(line for line in study["first_table"].splitlines()
+                   if line.startswith("| se |"))
+    assert "seed 0: TrainingError: tools/train.py exited with status -9" in se_line
 
 
 def test_progress_names_variant_seed_and_epoch(study):
     output = study["first"][1]
-    assert "variant 1/3 (none, seed 0): epoch 1/2, ETA" in output
-    assert "variant 2/3 (eca, seed 0): epoch 2/2, ETA" in output
+    assert "variant 1/2 (none, seed 0): epoch 1/2, ETA" in output
+    assert "variant 1/2 (none, seed 0): epoch 2/2, ETA" in output
 
 
 def test_training_logs_go_to_files_not_the_terminal(study):
@@ -142,11 +146,11 @@ def test_training_logs_go_to_files_not_the_terminal(study):
 
 
 def test_restart_skips_finished_runs(study):
-    for variant in ("none", "eca"):
-        path = os.path.join(study["out"], variant, "seed0")
-        assert os.path.getmtime(os.path.join(path, "run.json")) == study["mtimes"][variant]
-        assert open(os.path.join(path, "train.log")).read().count("$ ") == 1  # trained once
-    assert "variant 1/3 (none, seed 0): finished before, skipped" in study["third"][1]
+    path = os.path.join(study["out"], "none", "seed0")
+    assert os.path.getmtime(os.path.join(path, "run.json")) == study["mtimes"]["none"]
+    assert open(os.path.join(path, "train.log")).read().count("$ ") == 1  # trained once
+    for phase in ("second", "third"):
+        assert "variant 1/2 (none, seed 0): finished before, skipped" in study[phase][1]
 
 
 def test_killed_study_leaves_no_training_behind(study):
@@ -173,12 +177,12 @@ def test_report_has_every_variant_after_the_resume(study):
     assert all(r["params"] > 1e6 and r["flops"] > 1e7 and r["latency_ms"]["mean"] > 0
                for r in rows)
     table = open(os.path.join(out, "study.md")).read()
-    assert "| eca | 0 |" in table and "noise unknown: 1 seed" in table
+    assert "| se | 0 |" in table and "noise unknown: 1 seed" in table
     assert matplotlib.image.imread(os.path.join(out, "study.png")).shape[:2] == (550, 800)
 
 
 def test_each_variants_config_can_be_trained_alone(study):
-    path = os.path.join(study["out"], "eca", "seed0", "eca.yml")
+    path = os.path.join(study["out"], "se", "seed0", "se.yml")
     text = open(path).read()
     assert f"tools/train.py -c {path} --seed 0 --eval" in text
-    assert "_BASE_" not in text and "attn: eca" in text
+    assert "_BASE_" not in text and "attn: se" in text
