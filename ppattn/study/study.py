@@ -91,8 +91,8 @@ class Study:
         clock.finished(seconds)
         final = run.final_metrics()["bbox"]
         self.status.print(f"{where}: AP50 {final['AP50']:.3f}, AP {final['AP']:.3f} in "
-                          f"{minutes(seconds)}" + (f" (resumed from {resumed})" if resumed
-                                                    else ""))
+                          f"{seconds:.0f} s" + (f" (resumed from {resumed})" if resumed
+                                                else ""))
         return run.save_state(DONE, AP=final["AP"], AP50=final["AP50"], seconds=seconds,
                               resumed_from=resumed, **measured)
 
