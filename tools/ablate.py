@@ -2,7 +2,7 @@
 (tools/train.py), evaluate, export and time each, and report AP, AP50, parameters, FLOPs and
 latency against the first variant, with the seed spread in view (ppattn.study).
 
-    python tools/ablate.py -c configs/demo/ppyoloe_crn_t_shapes_study.yml \\
+    python tools/ablate.py -c configs/demo/ppyoloe_crn_t_eca_shapes_study.yml \\
         --variants none ese eca se cbam ca simam --seeds 0 1 --nproc 2 --output_dir output/study
     python tools/ablate.py -c CONFIG --study my_study.yml     # variants with any attention keys
     python tools/ablate.py -c CONFIG --variants none eca -o TrainDataset.dataset_dir=data/x ...

@@ -23,7 +23,7 @@ from ppattn.study.training import stale_trainings
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TOOL = os.path.join(ROOT, "tools", "ablate.py")
-STUDY_CONFIG = os.path.join(ROOT, "configs/demo/ppyoloe_crn_t_shapes_study.yml")
+STUDY_CONFIG = os.path.join(ROOT, "configs/demo/ppyoloe_crn_t_eca_shapes_study.yml")
 VARIANTS = ("none", "se")
 TIMEOUT_S = 240
 

@@ -27,7 +27,7 @@ def _loaded(path):
     return plain
 
 
-@pytest.mark.parametrize("config", ["configs/demo/ppyoloe_crn_t_shapes_study.yml",
+@pytest.mark.parametrize("config", ["configs/demo/ppyoloe_crn_t_eca_shapes_study.yml",
                                     "configs/demo/ppyoloe_crn_t_eca_neck_eca_pan_shapes.yml",
                                     "configs/faster_rcnn/faster_rcnn_r50_vd_se_fpn_1x_coco.yml"])
 def test_written_file_loads_as_the_config_it_came_from(config, tmp_path):

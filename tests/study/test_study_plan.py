@@ -8,7 +8,7 @@ from ppattn.study.plan import StudyPlan, plan_runs
 from ppattn.study.variants import Variant
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-STUDY_CONFIG = os.path.join(ROOT, "configs/demo/ppyoloe_crn_t_shapes_study.yml")
+STUDY_CONFIG = os.path.join(ROOT, "configs/demo/ppyoloe_crn_t_eca_shapes_study.yml")
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,8 @@ def test_runs_are_variants_by_seeds_with_the_overrides(tmp_path, data_options):
 def test_a_bad_argument_names_the_variant_before_anything_trains(tmp_path, data_options):
     variants = [Variant("none", {"attn": "none"}),
                 Variant("eca3", {"attn": {"name": "eca", "kernel_size": 4}})]
-    with pytest.raises(ValueError, match="(?s)variant 'eca3': 1 problem.*kernel_size must be odd, got 4"):
+    with pytest.raises(ValueError,
+                       match="(?s)variant 'eca3': 1 problem.*kernel_size must be odd, got 4"):
         plan_runs(_plan(tmp_path, variants, data_options))
 
 
