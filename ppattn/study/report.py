@@ -92,8 +92,9 @@ def markdown(rows: Sequence[Mapping], meta: Mapping) -> str:
         f"Worse beyond the noise: {', '.join(losses) or 'no variant'}.", "",
         f"Parameters and FLOPs (conv and linear layers plus each attention block's own count, "
         f"at the exported input size) with their ratio to {baseline}. Latency: the exported "
-        f"model in Paddle Inference (oneDNN fused), {meta.get('cpu_threads', 1)} thread, median "
-        f"of {meta.get('latency_repeats', '?')} runs, all models taking turns in one session "
+        f"model in Paddle Inference (ppattn's default oneDNN mode), "
+        f"{meta.get('cpu_threads', 1)} thread, median of {meta.get('latency_repeats', '?')} "
+        f"runs, all models taking turns in one session "
         f"(mean over seeds); ratio to {baseline}.",
         f"Machine: {machine.get('cpu', 'unknown')}, {machine.get('logical_cores', '?')} logical "
         f"cores, load average {', '.join(f'{v:.2f}' for v in load) if load else 'unknown'} "
