@@ -63,7 +63,7 @@ def spatial_mean(x: paddle.Tensor) -> paddle.Tensor:
     Shape: [N, C, H, W] -> [N, C], in the dtype of `x`.
     """
     half = x.dtype in (paddle.float16, paddle.bfloat16)
-    pooled = F.adaptive_avg_pool2d(x.astype("float32") if half else x, 1).flatten(1)
+    pooled = F.adaptive_avg_pool2d(x.astype("float32") if half else x, 1).reshape([0, -1])
     return pooled.astype(x.dtype) if half else pooled
 
 
@@ -75,7 +75,7 @@ def spatial_max(x: paddle.Tensor) -> paddle.Tensor:
 
     Shape: [N, C, H, W] -> [N, C]
     """
-    return F.adaptive_max_pool2d(x, 1).flatten(1)
+    return F.adaptive_max_pool2d(x, 1).reshape([0, -1])
 
 
 def max_along(x: paddle.Tensor, axis: int) -> paddle.Tensor:
