@@ -20,19 +20,22 @@ Batch size: ppdet's NMS (multiclass_nms3) converts to a batch-size-1 ONNX model.
 in the original image's pixels) and scores [N, classes, A], and NMS is the consumer's job.
 
 ONNX operators each block adds to the graph (opset 11, paddle2onnx 2.1.0), beyond those of the
-detector without attention (Conv, BatchNormalization, Sigmoid + Mul for swish, Resize,
-MaxPool, Softmax, NonMaxSuppression, ...). Conv biases become Reshape + Add.
+detector without attention (Conv, BatchNormalization, Sigmoid + Mul for swish, Unsqueeze +
+Expand + Reshape for the neck's upsampling, MaxPool, Softmax, NonMaxSuppression, ...). Conv
+biases become Reshape + Add; the FCs on pooled vectors are Transpose (of the weight) + MatMul +
+Add.
 
     block            operators
-    se               ReduceMean, Conv, Relu, Sigmoid, Mul
-    ese              ReduceMean, Conv, HardSigmoid (alpha 1/6, beta 0.5), Mul
-    eca              ReduceMean, Conv (the 1-D conv, with Squeeze/Unsqueeze/Reshape), Sigmoid,
-                     Mul
-    ge (extent 0)    ReduceMean, Conv, Relu, Sigmoid, Mul
+    se               GlobalAveragePool, Reshape, Transpose, MatMul, Add, Relu, Sigmoid, Mul
+    ese              GlobalAveragePool, Reshape, Transpose, MatMul, Add,
+                     HardSigmoid (alpha 1/6, beta 0.5), Mul
+    eca              GlobalAveragePool, Reshape, Unsqueeze, Conv (the 1-D conv), Sigmoid, Mul
+    ge (extent 0)    as se
     ge (extent > 0)  AveragePool, Conv, Relu, Sigmoid, Resize (nearest, size from Shape/Slice/
                      Cast/Concat), Mul
     psa              Conv (grouped, kernels 3/5/7/9), Concat, Reshape, Transpose, Split, Slice,
-                     Shape, Unsqueeze, ReduceMean, Relu, Sigmoid, Softmax, Mul, Add
+                     Shape, Unsqueeze, GlobalAveragePool, MatMul, Add, Relu, Sigmoid, Softmax,
+                     Mul
 
 HardSigmoid is standard ONNX (opset 6) and runs in ONNX Runtime and TensorRT; for a consumer
 without it, `convert_to_onnx(..., keep_hardsigmoid=False)` (`--no_hardsigmoid`) writes it as
