@@ -75,9 +75,10 @@ class CoordAttention(AttentionBlock):
         return x * gate_w * gate_h
 
     def attention_maps(self, x: paddle.Tensor) -> Dict[str, paddle.Tensor]:
-        """{'height': [N, C, H, 1], 'width': [N, C, 1, W]}."""
+        """{'height': [N, C, H, 1], 'width': [N, C, 1, W], 'spatial': [N, C, H, W]}: the two
+        gates, and their product, the factor each position of each channel is multiplied by."""
         gate_h, gate_w = self.gates(x)
-        return {"height": gate_h, "width": gate_w}
+        return {"height": gate_h, "width": gate_w, "spatial": gate_h * gate_w}
 
     def init_identity(self) -> None:
         """Zero conv_h's and conv_w's weights and start both gates at sqrt(IDENTITY_GATE), so

@@ -96,6 +96,8 @@ def test_coord_attention_maps_are_the_gates_of_the_forward_pass(parity, rng):
     maps = block.attention_maps(x)
     assert maps["height"].shape == [3, 16, 7, 1] and maps["width"].shape == [3, 16, 1, 9]
     parity.assert_close(block(x).numpy(), (x * maps["width"] * maps["height"]).numpy())
+    assert maps["spatial"].shape == [3, 16, 7, 9]
+    parity.assert_close(block(x).numpy(), (x * maps["spatial"]).numpy())
 
 
 @pytest.mark.parametrize("training", [False, True])
