@@ -8,7 +8,7 @@ import pytest
 from ppdet.engine import Trainer
 from ppdet.modeling import ops
 
-from ppattn.deploy import DeployPredictor, preprocess, sort_detections
+from ppattn.deploy import DeployPredictor, onednn_mode_of, preprocess, sort_detections
 from ppattn.detection.patching import original
 from ppattn.engine import ExportMismatchError, export_model, load_config, parse_overrides, \
     select_device, verify_export
@@ -75,11 +75,13 @@ def test_paddle_inference_matches_dygraph_boxes(exported, tiny_data):
 
 
 @pytest.mark.paddle_inference
-def test_fused_onednn_gives_the_boxes_of_onednn_off(exported, tiny_data):
+@pytest.mark.parametrize("onednn", ["placed", "fused"])
+def test_onednn_modes_give_the_boxes_of_onednn_off(onednn, exported, tiny_data):
     _, model_dir = exported
+    assert onednn_mode_of(model_dir) == "placed"     # the export holds no interpolate
     image = read_rgb(str(tiny_data / "test" / "test_0001.jpg"))
     want = DeployPredictor(model_dir, onednn="off").predict(image)
-    got = DeployPredictor(model_dir, onednn="fused").predict(image)
+    got = DeployPredictor(model_dir, onednn=onednn).predict(image)
     np.testing.assert_allclose(got[:10], want[:10], rtol=1e-4, atol=1e-3)
 
 
