@@ -12,15 +12,16 @@ per round (`per_repeat_ratios`) and summarised by their median:
 - `vs_none`: the variant against the no-attention model, same runtime and threads;
 - `vs_onnx`: Paddle Inference against ONNX Runtime, same variant and threads.
 """
+import functools
 import os
 from typing import Dict, List, NamedTuple, Optional, Sequence
 
-from ..deploy import convert_to_onnx, onednn_mode_of, open_runtime, run_times_ms, sample_inputs
+from ..deploy import convert_to_onnx, onednn_mode_of, open_runtime, sample_inputs
 from ..engine import build_trainer, export_model, load_weights_strictly
 from ..engine.config import load_config
 from .models import STOCK, variant_configs
 from .runner import CONFIG_DIR, machine_info
-from .timing import per_repeat_ratios, summarize
+from .timing import per_repeat_ratios, summarize, time_interleaved
 
 NONE = "none"
 # (label, runtime, Paddle Inference's oneDNN mode): ppattn's default Paddle path, ONNX Runtime
@@ -79,20 +80,19 @@ def export_variant(config: str, overrides: Dict, output_dir: str, weights: Optio
     return model_dir
 
 
-def time_interleaved(entries: Dict[tuple, tuple], rounds: int, warmup: int
-                     ) -> Dict[tuple, List[float]]:
-    """ms per run of each entry {key: (runtime, feeds)}: `warmup` untimed runs each, then
-    `rounds` rounds in which every entry runs once, the order rotated by one per round."""
-    for runtime, feeds in entries.values():
-        for _ in range(warmup):
-            runtime.run(feeds)
-    keys = list(entries)
-    times: Dict[tuple, List[float]] = {key: [] for key in keys}
-    for index in range(rounds):
-        for key in keys[index % len(keys):] + keys[:index % len(keys)]:
-            runtime, feeds = entries[key]
-            times[key] += run_times_ms(runtime, feeds, repeats=1, warmup=0)
-    return times
+def time_runtimes(entries: Dict[tuple, tuple], rounds: int, warmup: int
+                  ) -> Dict[tuple, List[float]]:
+    """ms per run of each entry {key: (runtime, feeds)}, timed by `time_interleaved`: `warmup`
+    untimed runs each, then `rounds` rounds in which every entry runs once, the order rotated
+    by one per round."""
+    calls = {key: functools.partial(runtime.run, feeds)
+             for key, (runtime, feeds) in entries.items()}
+    seconds = time_interleaved(calls, {key: _no_device_sync for key in calls}, rounds, warmup)
+    return {key: [s * 1e3 for s in samples] for key, samples in seconds.items()}
+
+
+def _no_device_sync() -> None:
+    """The runtimes here run on the CPU and return when done."""
 
 
 def _rows(model: str, times: Dict[tuple, List[float]], modes: Dict[str, str]) -> List[Dict]:
@@ -141,7 +141,7 @@ def run_deployment(plan: DeployPlan, config_dir: str = CONFIG_DIR, log=print) ->
                     opened = open_runtime(model_dir, runtime, cpu_threads=threads, onednn=onednn)
                     entries[(variant, label, threads)] = (opened, feeds)
         log(f"timing {model}: {len(entries)} combinations x {plan.rounds} rounds, interleaved")
-        rows += _rows(model, time_interleaved(entries, plan.rounds, plan.warmup), modes)
+        rows += _rows(model, time_runtimes(entries, plan.rounds, plan.warmup), modes)
     meta = {"machine": {**machine_info(max(plan.threads)), "avx512": _has_avx512()},
             "plan": plan._asdict(),
             "sizes": sizes, "weights": weights}

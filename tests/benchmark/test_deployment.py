@@ -6,7 +6,7 @@ import os
 import pytest
 
 from ppattn.benchmark.deployment import DeployPlan, _rows, model_variants, run_deployment, \
-    time_interleaved
+    time_runtimes
 from ppattn.benchmark.deployment_report import deployment_markdown, write_deployment
 
 
@@ -22,9 +22,10 @@ class _Recorder:
 def test_every_entry_runs_once_per_round_in_rotated_order():
     calls = []
     entries = {key: (_Recorder(key, calls), {}) for key in "abc"}
-    times = time_interleaved(entries, rounds=3, warmup=2)
-    assert calls[:6] == ["a", "a", "b", "b", "c", "c"]          # warm-up, untimed
-    assert calls[6:] == ["a", "b", "c", "b", "c", "a", "c", "a", "b"]
+    times = time_runtimes(entries, rounds=3, warmup=2)
+    # warm-up and one calibration call (time_interleaved's), untimed
+    assert calls[:9] == ["a", "a", "b", "b", "c", "c", "a", "b", "c"]
+    assert calls[9:] == ["a", "b", "c", "b", "c", "a", "c", "a", "b"]
     assert {key: len(samples) for key, samples in times.items()} == {"a": 3, "b": 3, "c": 3}
 
 
