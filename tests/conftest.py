@@ -186,6 +186,25 @@ def assert_float16_matches(block, reference, shape, rng, ops, **reference_kwargs
                  rtol=1e-2)
 
 
+def randomize_bn_stats(model: paddle.nn.Layer, rng) -> None:
+    """Give every BN running mean/variance random values, so eval-mode BN is not the identity."""
+    for key, value in model.state_dict().items():
+        if key.endswith("_variance"):
+            value.set_value(rng.uniform(0.5, 2.0, value.shape).astype("float32"))
+        elif key.endswith("_mean"):
+            value.set_value(rng.normal(0, 0.1, value.shape).astype("float32"))
+
+
+def assert_same_keys_and_shapes(model, reference) -> None:
+    """Same state-dict keys in the same order, same shapes."""
+    ours, theirs = model.state_dict(), reference.state_dict()
+    assert list(ours) == list(theirs), (
+        f"only ours: {sorted(set(ours) - set(theirs))}; only reference: "
+        f"{sorted(set(theirs) - set(ours))}")
+    bad = {k: (ours[k].shape, theirs[k].shape) for k in ours if ours[k].shape != theirs[k].shape}
+    assert not bad, f"shape mismatches (ours, reference): {bad}"
+
+
 @pytest.fixture(scope="session")
 def parity() -> SimpleNamespace:
     """The helpers above, for test modules (conftest itself is not importable by name)."""
@@ -195,4 +214,5 @@ def parity() -> SimpleNamespace:
         forward_backward=forward_backward, central_difference_grad=central_difference_grad,
         assert_matches_reference=assert_matches_reference,
         skip_without_float16=skip_without_float16, assert_float16_matches=assert_float16_matches,
-        rtol=PARITY_RTOL)
+        randomize_bn_stats=randomize_bn_stats,
+        assert_same_keys_and_shapes=assert_same_keys_and_shapes, rtol=PARITY_RTOL)

@@ -15,30 +15,11 @@ def image(rng, size: int = SIZE, batch: int = 1) -> paddle.Tensor:
     return paddle.to_tensor(rng.normal(size=(batch, 3, size, size)).astype("float32"))
 
 
-def randomize_bn_stats(model: paddle.nn.Layer, rng) -> None:
-    """Give every BN running mean/variance random values, so eval-mode BN is not the identity."""
-    for key, value in model.state_dict().items():
-        if key.endswith("_variance"):
-            value.set_value(rng.uniform(0.5, 2.0, value.shape).astype("float32"))
-        elif key.endswith("_mean"):
-            value.set_value(rng.normal(0, 0.1, value.shape).astype("float32"))
-
-
 def outputs(model: paddle.nn.Layer, x: paddle.Tensor) -> list:
     """The model's eval-mode outputs for {'image': x}, as NumPy arrays."""
     model.eval()
     with paddle.no_grad():
         return [y.numpy() for y in model({"image": x})]
-
-
-def assert_state_dicts_match(model, reference) -> None:
-    """Same keys in the same order, same shapes."""
-    ours, theirs = model.state_dict(), reference.state_dict()
-    assert list(ours) == list(theirs), (
-        f"only ours: {sorted(set(ours) - set(theirs))}; only reference: "
-        f"{sorted(set(theirs) - set(ours))}")
-    bad = {k: (ours[k].shape, theirs[k].shape) for k in ours if ours[k].shape != theirs[k].shape}
-    assert not bad, f"shape mismatches (ours, reference): {bad}"
 
 
 def assert_same_outputs(model, reference, x, parity, rtol: float = 1e-5) -> None:
@@ -51,10 +32,11 @@ def assert_same_outputs(model, reference, x, parity, rtol: float = 1e-5) -> None
 
 
 @pytest.fixture(scope="session")
-def bb() -> SimpleNamespace:
-    """The helpers above, for test modules."""
-    return SimpleNamespace(image=image, randomize_bn_stats=randomize_bn_stats, outputs=outputs,
-                           assert_state_dicts_match=assert_state_dicts_match,
+def bb(parity) -> SimpleNamespace:
+    """The helpers above, and tests/conftest.py's BN and state-dict helpers, for test modules."""
+    return SimpleNamespace(image=image, randomize_bn_stats=parity.randomize_bn_stats,
+                           outputs=outputs,
+                           assert_state_dicts_match=parity.assert_same_keys_and_shapes,
                            assert_same_outputs=assert_same_outputs)
 
 

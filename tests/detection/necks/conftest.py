@@ -37,30 +37,11 @@ def pyramid(rng, channels, largest: int, batch: int = 1) -> list:
                              .astype("float32")) for i, c in enumerate(channels)]
 
 
-def randomize_bn_stats(model: paddle.nn.Layer, rng) -> None:
-    """Give every BN running mean/variance random values, so eval-mode BN is not the identity."""
-    for key, value in model.state_dict().items():
-        if key.endswith("_variance"):
-            value.set_value(rng.uniform(0.5, 2.0, value.shape).astype("float32"))
-        elif key.endswith("_mean"):
-            value.set_value(rng.normal(0, 0.1, value.shape).astype("float32"))
-
-
 def outputs(neck: paddle.nn.Layer, feats: list) -> list:
     """The neck's eval-mode outputs, as NumPy arrays."""
     neck.eval()
     with paddle.no_grad():
         return [y.numpy() for y in neck(list(feats))]
-
-
-def assert_same_keys_and_shapes(model, reference) -> None:
-    """Same state-dict keys in the same order, same shapes."""
-    ours, theirs = model.state_dict(), reference.state_dict()
-    assert list(ours) == list(theirs), (
-        f"only ours: {sorted(set(ours) - set(theirs))}; only reference: "
-        f"{sorted(set(theirs) - set(ours))}")
-    bad = {k: (ours[k].shape, theirs[k].shape) for k in ours if ours[k].shape != theirs[k].shape}
-    assert not bad, f"shape mismatches (ours, reference): {bad}"
 
 
 def copy_weights(model: paddle.nn.Layer, reference: paddle.nn.Layer) -> None:
@@ -76,11 +57,11 @@ def slot_keys(model: paddle.nn.Layer, slot: str) -> list:
 
 
 @pytest.fixture(scope="session")
-def nk() -> SimpleNamespace:
-    """The helpers above, for test modules."""
+def nk(parity) -> SimpleNamespace:
+    """The helpers above, and tests/conftest.py's BN and state-dict helpers, for test modules."""
     return SimpleNamespace(
         PPYOLOE_S_PAN=PPYOLOE_S_PAN, R50_FPN=R50_FPN, TINY_PAN=TINY_PAN, TINY_FPN=TINY_FPN,
         WIDE_PAN=WIDE_PAN, WIDE_FPN=WIDE_FPN, tiny_pan=tiny_pan, tiny_fpn=tiny_fpn, pyramid=pyramid,
-        randomize_bn_stats=randomize_bn_stats, outputs=outputs,
-        assert_same_keys_and_shapes=assert_same_keys_and_shapes, copy_weights=copy_weights,
+        randomize_bn_stats=parity.randomize_bn_stats, outputs=outputs,
+        assert_same_keys_and_shapes=parity.assert_same_keys_and_shapes, copy_weights=copy_weights,
         slot_keys=slot_keys)
