@@ -37,7 +37,8 @@ FUSED_PASSES = {
 PLACED_PASSES = FUSED_PASSES | {"onednn_placement_pass"}
 # the files holding the tests marked paddle_inference
 PARITY_TEST_FILES = ["tests/layers/test_every_block.py", "tests/deploy/test_paddle_inference.py",
-                     "tests/deploy/test_predictor.py", "tests/engine/test_export_model.py"]
+                     "tests/deploy/test_predictor.py", "tests/engine/test_export_model.py",
+                     "tests/deploy/test_upsampling.py"]
 # glog names each pass Paddle runs; create_predictor silences glog, so the child undoes that
 _LIST_PASSES = """
 import sys

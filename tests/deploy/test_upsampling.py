@@ -57,6 +57,7 @@ def _save(model, prefix):
     paddle.jit.save(paddle.jit.to_static(model, input_spec=spec, full_graph=True), prefix)
 
 
+@pytest.mark.paddle_inference
 def test_traced_upsampling_has_no_interpolate_and_runs_placed(tmp_path):
     paddle.seed(3)
     model = _Upsample()
