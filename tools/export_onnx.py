@@ -14,6 +14,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from ppattn.console import quiet_known_noise  # noqa: E402
+
+quiet_known_noise()  # before ppdet (imported by ppattn.engine) prints at import
 from ppattn.deploy import compare_runtimes, convert_to_onnx, latency_table, \
     onnx_operators, sample_inputs  # noqa: E402
 from ppattn.deploy.onnx_export import DEFAULT_OPSET  # noqa: E402
