@@ -14,12 +14,16 @@ from ppattn.engine import load_config, parse_overrides, select_device
 from tiny_runs import DEMO, NAME, TOOLS, run_tool, tiny_options
 
 
+# 8 steps leave the head's scores near the 0.01 threshold, on either side depending on the CPU
+KEEP_EVERY_SCORE = "PPYOLOEHead.nms.score_threshold=0.0"
+
+
 @pytest.fixture(scope="module")
 def trained(tiny_data, tmp_path_factory):
     """Two epochs of 4 steps with evaluation, a checkpoint after each."""
     out = tmp_path_factory.mktemp("train")
     result = run_tool([f"{TOOLS}/train.py", "-c", DEMO, "--eval", "--output_dir", str(out),
-                       *tiny_options(tiny_data, "epoch=2")], cwd=str(out))
+                       *tiny_options(tiny_data, "epoch=2", KEEP_EVERY_SCORE)], cwd=str(out))
     return {"data": tiny_data, "out": out, "dir": out / NAME, "log": result.stderr + result.stdout}
 
 
@@ -38,9 +42,11 @@ def test_eval_export_and_paddle_inference(trained, tmp_path):
     weights = str(trained["dir"] / "model_final")
     data = trained["data"]
     history = json.load(open(trained["dir"] / "metrics.json"))
-    result = run_tool([f"{TOOLS}/eval.py", "-c", DEMO, *tiny_options(data, f"weights={weights}")],
+    result = run_tool([f"{TOOLS}/eval.py", "-c", DEMO,
+                       *tiny_options(data, f"weights={weights}", KEEP_EVERY_SCORE)],
                       cwd=str(tmp_path))
     assert "Average Precision  (AP) @[ IoU=0.50 " in result.stdout + result.stderr
+    assert json.load(open(trained["dir"] / "bbox.json")), "no box kept at score threshold 0"
     # beside the training history, which stays as it was
     assert json.load(open(trained["dir"] / "metrics.json")) == history
     record, = json.load(open(trained["dir"] / "eval_metrics.json"))
@@ -57,6 +63,20 @@ def test_eval_export_and_paddle_inference(trained, tmp_path):
     assert sorted(os.listdir(tmp_path / "pics")) == ["bbox.json", "test_0000.jpg",
                                                      "test_0001.jpg"]
     assert "boxes >= 0.0 -> " in result.stdout
+
+
+def test_eval_that_keeps_no_box_reports_ap_zero_and_says_why(trained, tmp_path):
+    weights = str(trained["dir"] / "model_final")
+    output = tmp_path / "eval"
+    result = run_tool([f"{TOOLS}/eval.py", "-c", DEMO, "--output_eval", str(output), *tiny_options(
+        trained["data"], f"weights={weights}", "PPYOLOEHead.nms.score_threshold=1.0")],
+                      cwd=str(tmp_path))
+    log = result.stdout + result.stderr
+    assert "kept no box on any evaluation image" in log and "every AP is 0" in log
+    assert "Average Precision  (AP) @[ IoU=0.50 " in log
+    record, = json.load(open(output / "eval_metrics.json"))
+    assert record["bbox"]["AP"] == record["bbox"]["AP50"] == record["bbox"]["AR100"] == 0.0
+    assert json.load(open(output / "bbox.json")) == []
 
 
 def test_resume_restores_epoch_optimizer_state_and_ema(trained):
