@@ -3,7 +3,7 @@
 latency against the first variant, with the seed spread in view (ppattn.study).
 
     python tools/ablate.py -c configs/demo/ppyoloe_crn_t_eca_shapes_study.yml \\
-        --variants none ese eca se cbam ca simam --seeds 0 1 --nproc 2 --output_dir output/study
+        --variants none ese eca se cbam ca simam --seeds 0 1 --jobs 2 --output_dir output/study
     python tools/ablate.py -c CONFIG --study my_study.yml     # variants with any attention keys
     python tools/ablate.py -c CONFIG --variants none eca -o TrainDataset.dataset_dir=data/x ...
 
@@ -41,6 +41,9 @@ def parse_args():
                         help="train every variant once per seed (default: 0 1)")
     parser.add_argument("--nproc", type=int_in(1), default=1,
                         help="training processes per run (paddle.distributed.launch)")
+    parser.add_argument("--jobs", type=int_in(1), default=1,
+                        help="runs trained at once (default 1); jobs x nproc processes share "
+                             "the CPU cores, so keep it at most the number of cores")
     parser.add_argument("--output_dir", default="output/study")
     parser.add_argument("--latency_repeats", type=int_in(1), default=30,
                         help="timed runs per exported model (default 30)")
@@ -54,7 +57,7 @@ def main():
     args = parse_args()
     variants = read_study(args.study) if args.study else variants_from_names(args.variants)
     plan = StudyPlan(args.config, variants, args.seeds, args.output_dir, args.nproc,
-                     args.latency_repeats, overrides=args.opt)
+                     args.latency_repeats, overrides=args.opt, jobs=args.jobs)
     try:
         paths = Study(plan).run()
     except KeyboardInterrupt:

@@ -14,8 +14,8 @@ from .variants import Variant, apply_variant
 class StudyPlan(NamedTuple):
     """What a study runs: `variants` (the first is the baseline) of the base `config` with
     `overrides` (nested, as -o gives them) merged in, each trained once per seed in `nproc`
-    processes, into `output_dir`; each exported model timed `latency_repeats` times on
-    `cpu_threads` threads."""
+    processes, `jobs` runs at once, into `output_dir`; each exported model timed
+    `latency_repeats` times on `cpu_threads` threads."""
     config: str
     variants: Sequence[Variant]
     seeds: Sequence[int]
@@ -24,6 +24,7 @@ class StudyPlan(NamedTuple):
     latency_repeats: int = 30
     cpu_threads: int = 1
     overrides: Mapping = {}
+    jobs: int = 1
 
 
 def run_header(plan: StudyPlan, variant: Variant, run: Run) -> str:

@@ -10,7 +10,7 @@ import os
 import re
 import statistics
 import time
-from typing import Callable, Optional, Tuple
+from typing import Callable, Optional, Sequence, Tuple
 
 _PPDET_STEP = re.compile(r"Epoch: \[(\d+)\] \[\s*(\d+)/(\d+)\]")
 _PPATTN_STEP = re.compile(r"train epoch (\d+)/\d+ step (\d+)/\d+")
@@ -114,24 +114,31 @@ def minutes(seconds: Optional[float]) -> str:
 
 
 class StudyClock:
-    """The study's ETA: the current run's remaining time plus, for each run still to do, the
-    mean wall time of the runs finished in this session (before the first one ends, the
-    current run's projected total). `runs_to_do`: the runs unfinished when the study began."""
+    """The study's ETA with up to `jobs` runs at once. Each run under way has its own remaining
+    time; each run not started takes the mean wall time of the runs finished in this session
+    (before one ends, the mean projected total of those under way) on whichever job frees
+    first. `runs_to_do`: the runs unfinished when the study began."""
 
-    def __init__(self, runs_to_do: int):
-        self.left, self.durations = runs_to_do, []
+    def __init__(self, runs_to_do: int, jobs: int = 1):
+        self.left, self.jobs, self.durations = runs_to_do, jobs, []
 
-    def eta(self, elapsed: float, remaining: Optional[float]) -> Optional[float]:
-        """Seconds to the study's end, `elapsed` seconds into the current run, whose own
-        `remaining` seconds may be unknown (None); None when nothing is known yet."""
+    def eta(self, running: Sequence[Tuple[float, Optional[float]]]) -> Optional[float]:
+        """Seconds to the study's end, given (elapsed, remaining) seconds of each run under
+        way, remaining None where unknown; None when nothing is known yet."""
         if self.durations:
             typical = statistics.fmean(self.durations)
-            current = remaining if remaining is not None else max(0.0, typical - elapsed)
-        elif remaining is not None:
-            typical, current = elapsed + remaining, remaining
         else:
-            return None
-        return current + typical * max(0, self.left - 1)
+            projected = [elapsed + remaining for elapsed, remaining in running
+                         if remaining is not None]
+            if not projected:
+                return None
+            typical = statistics.fmean(projected)
+        jobs = [remaining if remaining is not None else max(0.0, typical - elapsed)
+                for elapsed, remaining in running]
+        jobs += [0.0] * max(0, self.jobs - len(jobs))
+        for _ in range(max(0, self.left - len(running))):
+            jobs[jobs.index(min(jobs))] += typical
+        return max(jobs)
 
     def finished(self, seconds: float) -> None:
         self.durations.append(seconds)

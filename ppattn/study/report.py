@@ -82,7 +82,8 @@ def markdown(rows: Sequence[Mapping], meta: Mapping) -> str:
         f"# Ablation study: {meta.get('config', '')}", "",
         f"Variants: {', '.join(r['variant'] for r in rows)} (baseline: {baseline}); seeds: "
         f"{', '.join(map(str, meta.get('seeds', [])))}; {meta.get('epochs', '?')} epochs in "
-        f"{meta.get('nproc', 1)} training process(es). Finished {meta.get('finished', '')}.",
+        f"{meta.get('nproc', 1)} training process(es) a run, {meta.get('jobs', 1)} run(s) at "
+        f"once. Finished {meta.get('finished', '')}.",
         "", markdown_table(rows), "",
         f"AP and AP50: COCO AP on the config's EvalDataset after the last epoch, mean ± sample "
         f"standard deviation over seeds. A difference to {baseline} is called better or worse "

@@ -12,12 +12,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from typing import Callable, List, Optional
+from typing import List, Optional
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TRAIN_TOOL = os.path.join(ROOT, "tools", "train.py")
-POLL_S = 1.0
 _PR_SET_PDEATHSIG = 1
 try:  # looked up here: the child, forked from a process with threads, should only call it
     _PRCTL = ctypes.CDLL(None).prctl
@@ -72,43 +70,47 @@ def error_summary(path: str) -> str:
     return tail[-1] if tail else "no output"
 
 
-def run_training(command: List[str], log_path: str,
-                 on_poll: Callable[[], None] = lambda: None) -> float:
-    """Run `command` with its output in `log_path`, calling `on_poll` about every second;
-    return the seconds it took. Raises TrainingError (with the log's gist) when it fails, and
-    stops the child before passing on a KeyboardInterrupt."""
-    os.makedirs(os.path.dirname(os.path.abspath(log_path)), exist_ok=True)
-    start = time.monotonic()
-    # one intra-op thread per process, as tools/run_demo.sh trains, unless the user says more
-    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
-    with open(log_path, "a", encoding="utf-8") as log:
-        log.write(f"$ {' '.join(command)}\n")
-        log.flush()
-        child = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-                                 env=env, preexec_fn=_end_with_parent)
-        try:
-            while child.poll() is None:
-                on_poll()
-                time.sleep(POLL_S)
-        except BaseException:
-            _stop(child)
-            raise
-    on_poll()
-    if child.returncode != 0:
-        raise TrainingError(f"tools/train.py exited with status {child.returncode}: "
-                            f"{error_summary(log_path)} (log: {log_path})")
-    return time.monotonic() - start
+class Training:
+    """tools/train.py running in a child process, its output appended to `log_path`; the study
+    polls it (`finished`) while it shows progress and runs other trainings.
 
+    The child gets one intra-op thread, as tools/run_demo.sh trains, unless OMP_NUM_THREADS
+    says otherwise.
+    """
 
-def _stop(child: subprocess.Popen, grace_s: float = 15.0) -> None:
-    """SIGTERM, then SIGKILL after `grace_s` (the launcher stops its workers on SIGTERM)."""
-    if child.poll() is None:
-        child.terminate()
-        try:
-            child.wait(grace_s)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+    def __init__(self, command: List[str], log_path: str):
+        os.makedirs(os.path.dirname(os.path.abspath(log_path)), exist_ok=True)
+        self.log_path = log_path
+        env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+        with open(log_path, "a", encoding="utf-8") as log:
+            log.write(f"$ {' '.join(command)}\n")
+            log.flush()
+            self.child = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                          cwd=ROOT, env=env, preexec_fn=_end_with_parent)
+
+    def finished(self) -> bool:
+        """Whether the child has ended; raises TrainingError (with the log's gist) if it
+        failed."""
+        if self.child.poll() is None:
+            return False
+        status = self.child.returncode
+        if status < 0:   # a signal: the log ends wherever training was
+            raise TrainingError(f"tools/train.py exited with status {status} (killed by "
+                                f"{signal.Signals(-status).name}) (log: {self.log_path})")
+        if status > 0:
+            raise TrainingError(f"tools/train.py exited with status {status}: "
+                                f"{error_summary(self.log_path)} (log: {self.log_path})")
+        return True
+
+    def stop(self, grace_s: float = 15.0) -> None:
+        """SIGTERM, then SIGKILL after `grace_s` (the launcher stops its workers on SIGTERM)."""
+        if self.child.poll() is None:
+            self.child.terminate()
+            try:
+                self.child.wait(grace_s)
+            except subprocess.TimeoutExpired:
+                self.child.kill()
+                self.child.wait()
 
 
 def stale_trainings(config_path: str) -> List[int]:

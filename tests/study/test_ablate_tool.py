@@ -1,7 +1,8 @@
-"""tools/ablate.py end to end on a tiny study (none, se; seed 0; 2 epochs of 4 steps):
+"""tools/ablate.py end to end on a tiny study (none, se; seed 0; 2 epochs of 4 steps; both runs
+at once, --jobs 2):
 
 1. the first run of the command, during which the test kills se's training process (a crash of
-   one variant): none completes, se is reported failed with its error;
+   one variant) while none's trains: none completes, se is reported failed with its error;
 2. the same command again: none is skipped, se is tried again, and the test kills the study
    with SIGKILL once se's first snapshot is written;
 3. the same command again: se resumes from that snapshot and the study completes.
@@ -40,7 +41,7 @@ def _tiny_config(tmp, data):
 
 def _start(config, output_dir):
     command = [sys.executable, TOOL, "-c", config, "--variants", *VARIANTS, "--seeds", "0",
-               "--output_dir", output_dir, "--latency_repeats", "3"]
+               "--output_dir", output_dir, "--latency_repeats", "3", "--jobs", "2"]
     return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, start_new_session=True,
                             env={**os.environ, "OMP_NUM_THREADS": "1"})
@@ -67,6 +68,10 @@ def _snapshot_complete(folder, name="0"):
                for s in (".pdparams", ".pdopt", ".pdema"))
 
 
+def _has_stepped(log):
+    return os.path.isfile(log) and "ppdet.engine INFO: Epoch: [0]" in open(log).read()
+
+
 def _state(output_dir, variant):
     with open(os.path.join(output_dir, variant, "seed0", "run.json")) as f:
         return json.load(f)
@@ -82,7 +87,8 @@ def study(tmp_path_factory):
     se_config = os.path.join(out, "se", "seed0", "se.yml")
 
     first = _start(config, out)
-    _wait_for(lambda: stale_trainings(se_config), first, "se's training")
+    _wait_for(lambda: _has_stepped(os.path.join(out, "se", "seed0", "train.log")), first,
+              "se's first training step")
     for pid in stale_trainings(se_config):
         os.kill(pid, signal.SIGKILL)          # se crashes; the study goes on
     first_result = _finish(first)
@@ -116,7 +122,7 @@ def test_first_run_completes_the_others_when_one_variant_crashes(study):
     states = study["after_first"]
     assert states["none"]["status"] == "done"
     assert states["se"]["status"] == "failed"
-    assert "tools/train.py exited with status -9" in states["se"]["error"]
+    assert "tools/train.py exited with status -9 (killed by SIGKILL)" in states["se"]["error"]
     assert "variant 2/2 (se, seed 0): FAILED" in output
 
 
@@ -132,8 +138,14 @@ def test_failed_variant_is_in_the_table_with_its_error(study):
 
 def test_progress_names_variant_seed_and_epoch(study):
     output = study["first"][1]
-    assert "variant 1/2 (none, seed 0): epoch 1/2, ETA" in output
-    assert "variant 1/2 (none, seed 0): epoch 2/2, ETA" in output
+    assert "variant 1/2 (none, seed 0): epoch 1/2" in output
+    assert "variant 1/2 (none, seed 0): epoch 2/2" in output
+    assert "variant 1/2 (none, seed 0): epoch 2/2, ETA" in output   # se failed: none alone
+
+
+def test_two_jobs_train_two_runs_at_once(study):
+    assert "variant 1/2 (none, seed 0): starting; variant 2/2 (se, seed 0): starting, ETA" \
+        in study["first"][1]
 
 
 def test_training_logs_go_to_files_not_the_terminal(study):

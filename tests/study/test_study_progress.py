@@ -49,8 +49,19 @@ def test_remaining_time_follows_the_pace_since_the_first_step(tmp_path):
 
 def test_clock_projects_the_first_run_then_uses_finished_ones():
     clock = StudyClock(runs_to_do=3)
-    assert clock.eta(elapsed=10.0, remaining=None) is None
-    assert clock.eta(elapsed=30.0, remaining=30.0) == 30.0 + 2 * 60.0
+    assert clock.eta([(10.0, None)]) is None
+    assert clock.eta([(30.0, 30.0)]) == 30.0 + 2 * 60.0
     clock.finished(80.0)
-    assert clock.eta(elapsed=20.0, remaining=50.0) == 50.0 + 80.0
-    assert clock.eta(elapsed=20.0, remaining=None) == 60.0 + 80.0
+    assert clock.eta([(20.0, 50.0)]) == 50.0 + 80.0
+    assert clock.eta([(20.0, None)]) == 60.0 + 80.0
+    assert clock.eta([]) == 2 * 80.0                 # between runs
+
+
+def test_clock_gives_waiting_runs_to_the_job_that_frees_first():
+    clock = StudyClock(runs_to_do=5, jobs=2)
+    # two under way, 100 s projected each; three waiting: 40+100+100 on one job, 60+100 on
+    # the other
+    assert clock.eta([(60.0, 40.0), (40.0, 60.0)]) == 240.0
+    clock.finished(100.0)
+    clock.finished(100.0)
+    assert clock.eta([(0.0, None)]) == 200.0         # 100 + 100 s on one job, 100 s on the other
