@@ -48,14 +48,14 @@ def _ratio(value: Optional[float]) -> str:
 
 def markdown_table(rows: Sequence[Mapping]) -> str:
     """The study table: one line per variant, differences and ratios to the first."""
-    lines = ["| variant | seeds | AP50 | vs baseline | AP | vs baseline | params (M) | GFLOPs "
+    lines = ["| variant | seeds | AP50 | vs baseline | AP | vs baseline | params (M) | MFLOPs "
              "| latency (ms) | Pareto | failed |",
              "|---|---|---:|---|---:|---|---:|---:|---:|:---:|---|"]
     for row in rows:
         versus = row["vs_baseline"]
         params = (f"{row['params'] / 1e6:.3f} {_ratio(versus['params_ratio'])}"
                   if row["params"] else "")
-        flops = f"{row['flops'] / 1e9:.3f} {_ratio(versus['flops_ratio'])}" if row["flops"] \
+        flops = f"{row['flops'] / 1e6:.1f} {_ratio(versus['flops_ratio'])}" if row["flops"] \
             else ""
         latency = (f"{_spread(row['latency_ms'], 2)} {_ratio(versus['latency_ratio'])}"
                    if row["latency_ms"]["mean"] is not None else "")
