@@ -45,7 +45,6 @@ class _Job:
         self.started = time.monotonic()
         self.training: Optional[Training] = None
         self.progress: Optional[TrainingProgress] = None
-        self.failure: Optional[Exception] = None
         self.exporting = False
 
     def stage(self) -> str:
@@ -141,22 +140,18 @@ class Study:
 
     @staticmethod
     def _training_over(job: _Job) -> bool:
-        """Whether the job's training has ended (a failure is kept in `job.failure`)."""
+        """Whether the job's training has ended, well or not."""
         if job.training is None:
             return True
         job.progress.update()
-        try:
-            return job.training.finished()
-        except TrainingError as error:
-            job.failure = error
-            return True
+        return job.training.ended()
 
     def _finish(self, job: _Job, clock: StudyClock) -> Dict:
         """Export and count a trained run and save its state; a failure is saved, not raised."""
         run = job.run
         try:
-            if job.failure is not None:
-                raise job.failure
+            if job.training is not None:
+                job.training.check()
             if run.final_metrics() is None:
                 raise TrainingError(f"training ended without evaluating its last epoch "
                                     f"({run.epochs - 1}) and saving model_final (log: "

@@ -72,7 +72,7 @@ def error_summary(path: str) -> str:
 
 class Training:
     """tools/train.py running in a child process, its output appended to `log_path`; the study
-    polls it (`finished`) while it shows progress and runs other trainings.
+    polls it (`ended`) while it shows progress and runs other trainings.
 
     The child gets one intra-op thread, as tools/run_demo.sh trains, unless OMP_NUM_THREADS
     says otherwise.
@@ -88,11 +88,11 @@ class Training:
             self.child = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                                           cwd=ROOT, env=env, preexec_fn=_end_with_parent)
 
-    def finished(self) -> bool:
-        """Whether the child has ended; raises TrainingError (with the log's gist) if it
-        failed."""
-        if self.child.poll() is None:
-            return False
+    def ended(self) -> bool:
+        return self.child.poll() is not None
+
+    def check(self) -> None:
+        """Raise TrainingError (with the log's gist) if the ended child failed."""
         status = self.child.returncode
         if status < 0:   # a signal: the log ends wherever training was
             raise TrainingError(f"tools/train.py exited with status {status} (killed by "
@@ -100,7 +100,6 @@ class Training:
         if status > 0:
             raise TrainingError(f"tools/train.py exited with status {status}: "
                                 f"{error_summary(self.log_path)} (log: {self.log_path})")
-        return True
 
     def stop(self, grace_s: float = 15.0) -> None:
         """SIGTERM, then SIGKILL after `grace_s` (the launcher stops its workers on SIGTERM)."""
